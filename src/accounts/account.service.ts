@@ -1,0 +1,121 @@
+import crypto from 'node:crypto';
+import type { Role } from '../auth/access-token';
+import type { PasswordHasher } from '../auth/password';
+import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
+import type { AuditRepository } from '../audit/audit.repository';
+import type { Clock } from '../clock';
+import type { UserRow } from '../db/schema';
+import { errors } from '../errors';
+import type { IssuedTokens, SessionService, Viewer } from '../sessions/session.service';
+import { isPlausiblePassword, parseDisplayName, parseEmail, parseNewPassword } from './account.input';
+import { EmailTakenError, type UserRepository } from './user.repository';
+
+export interface SignupInput {
+  email: string;
+  password: string;
+  displayName?: string | null;
+}
+
+export interface AccountServiceOptions {
+  users: UserRepository;
+  audit: AuditRepository;
+  sessions: SessionService;
+  hasher: PasswordHasher;
+  clock: Clock;
+}
+
+export type SignedIn = { user: UserRow; tokens: IssuedTokens };
+
+export function createAccountService(options: AccountServiceOptions) {
+  const { users, audit, sessions, hasher, clock } = options;
+
+  async function createUser(input: SignupInput & { role: Role }, origin: RequestOrigin, actorId: string | null): Promise<UserRow> {
+    const email = parseEmail(input.email);
+    const password = parseNewPassword(input.password);
+    const displayName = parseDisplayName(input.displayName);
+    if (await users.findByEmail(email)) throw errors.emailTaken();
+    const id = crypto.randomUUID();
+    const passwordHash = await hasher.hash(password);
+    try {
+      return await users.create(
+        // The default display name does not derive from the email: displayName is public, email is not.
+        { id, email, passwordHash, displayName: displayName ?? `user-${id.slice(0, 8)}`, role: input.role, createdAt: new Date(clock.now()) },
+        { type: AuditEventType.SIGNUP, userId: id, actorId: actorId ?? id, ...origin, detail: { role: input.role } },
+      );
+    } catch (error) {
+      if (error instanceof EmailTakenError) throw errors.emailTaken();
+      throw error;
+    }
+  }
+
+  return {
+    createUser,
+
+    async signup(input: SignupInput, origin: RequestOrigin, mode: { cookie: boolean }): Promise<SignedIn> {
+      const user = await createUser({ ...input, role: 'USER' }, origin, null);
+      return { user, tokens: await sessions.start(user, origin, mode, 'SIGNUP') };
+    },
+
+    /**
+     * The same answer and a similar cost for an unknown email and a wrong password
+     * (OWASP Authentication cheat sheet): an unknown email still pays for a hash.
+     */
+    async login(input: { email: string; password: string }, origin: RequestOrigin, mode: { cookie: boolean }): Promise<SignedIn> {
+      const email = parseEmail(input.email);
+      if (!isPlausiblePassword(input.password)) throw errors.invalidCredentials();
+      const user = await users.findByEmail(email);
+      if (!user) {
+        await hasher.verifyDummy(input.password);
+        await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, ...origin, detail: { reason: 'UNKNOWN_EMAIL' } });
+        throw errors.invalidCredentials();
+      }
+      if (!(await hasher.verify(user.passwordHash, input.password))) {
+        await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'WRONG_PASSWORD' } });
+        throw errors.invalidCredentials();
+      }
+      // Only the right password learns that the account is disabled: no enumeration of disabled accounts.
+      if (user.disabledAt !== null) {
+        await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'ACCOUNT_DISABLED' } });
+        throw errors.accountDisabled();
+      }
+      return { user, tokens: await sessions.start(user, origin, mode, 'LOGIN_SUCCEEDED') };
+    },
+
+    async findUser(id: string) {
+      return users.findById(id);
+    },
+
+    async findUsers(ids: readonly string[]) {
+      return users.findManyByIds(ids);
+    },
+
+    async findUserByEmail(email: string) {
+      return users.findByEmail(parseEmail(email));
+    },
+
+    async listUsers(first: number, after?: { createdAt: Date; id: string }) {
+      return users.page({ first, after });
+    },
+
+    /** Nobody can demote the last active ADMIN: the system would have no one left to manage it. */
+    async setRole(userId: string, role: Role, actor: Viewer | null, origin: RequestOrigin): Promise<UserRow> {
+      const user = await users.findById(userId);
+      if (!user) throw errors.notFound('User');
+      if (user.role === role) return user;
+      if (user.role === 'ADMIN' && user.disabledAt === null && (await users.countActiveAdmins()) <= 1) {
+        throw errors.badUserInput('role', 'The last active ADMIN cannot be demoted.');
+      }
+      const updated = await users.setRole(userId, role, new Date(clock.now()), {
+        type: AuditEventType.ROLE_CHANGED,
+        userId,
+        actorId: actor?.userId ?? null,
+        ...origin,
+        detail: { from: user.role, to: role },
+      });
+      if (!updated) throw errors.notFound('User');
+      return updated;
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,33 @@
+export const AuditEventType = {
+  SIGNUP: 'SIGNUP',
+  LOGIN_SUCCEEDED: 'LOGIN_SUCCEEDED',
+  LOGIN_FAILED: 'LOGIN_FAILED',
+  TOKEN_REFRESHED: 'TOKEN_REFRESHED',
+  REFRESH_TOKEN_REUSED: 'REFRESH_TOKEN_REUSED',
+  LOGOUT: 'LOGOUT',
+  LOGOUT_ALL: 'LOGOUT_ALL',
+  SESSION_REVOKED: 'SESSION_REVOKED',
+  PASSWORD_CHANGED: 'PASSWORD_CHANGED',
+  ROLE_CHANGED: 'ROLE_CHANGED',
+  USER_DISABLED: 'USER_DISABLED',
+  USER_ENABLED: 'USER_ENABLED',
+  RATE_LIMITED: 'RATE_LIMITED',
+} as const;
+export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
+
+/** Who did what, from where. Written in the same transaction as the change it describes. */
+export interface AuditEventInput {
+  type: AuditEventType;
+  userId?: string | null;
+  actorId?: string | null;
+  sessionId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+/** Where a request came from; carried into sessions and audit events. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}

@@ -1,0 +1,74 @@
+import { allow, deny, rule, shield } from 'graphql-shield';
+import type { IRules } from 'graphql-shield';
+import type { RequestContext } from '../context';
+import { errors, TokenErrorReason } from '../errors';
+
+/**
+ * The one place that decides who may see what. Deny by default: a field without an entry here
+ * is refused to everyone, and test/auth/permissions.test.ts fails when one is missing.
+ * Rules read the viewer that src/context.ts established; resolvers do not check roles.
+ */
+
+const needsViewer = (ctx: RequestContext) => errors.unauthenticated(ctx.authError ?? TokenErrorReason.TOKEN_MISSING);
+
+/** `me` answers null without a token, but a bad token is reported so the client knows to refresh. */
+const noBadToken = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) =>
+  ctx.authError ? errors.unauthenticated(ctx.authError) : true,
+);
+
+const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) => (ctx.viewer ? true : needsViewer(ctx)));
+
+const isAdmin = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) => {
+  if (!ctx.viewer) return needsViewer(ctx);
+  return ctx.viewer.role === 'ADMIN' ? true : errors.forbidden('ADMIN_ONLY', 'Only an ADMIN can do this.');
+});
+
+/** Private fields of a User: the user themself, an ADMIN, or whoever just proved to be that user. */
+const isSelfOrAdmin = rule({ cache: 'strict' })((parent: { id: string }, _args, ctx: RequestContext) => {
+  if (ctx.provenUsers.has(parent.id)) return true;
+  if (!ctx.viewer) return needsViewer(ctx);
+  if (ctx.viewer.userId === parent.id || ctx.viewer.role === 'ADMIN') return true;
+  return errors.forbidden('NOT_OWNER', "Only the user themself or an ADMIN can see this field.");
+});
+
+export const permissionRules = {
+  Query: {
+    me: noBadToken,
+    user: isSignedIn,
+    users: isAdmin,
+  },
+  Mutation: {
+    signup: allow,
+    login: allow,
+    refresh: allow,
+    // Possession of the refresh token (or the bearer's own session) is the authority here.
+    logout: allow,
+    logoutAll: isSignedIn,
+    setUserRole: isAdmin,
+  },
+  User: {
+    id: allow,
+    displayName: allow,
+    createdAt: allow,
+    email: isSelfOrAdmin,
+    role: isSelfOrAdmin,
+    disabled: isSelfOrAdmin,
+    sessions: isSelfOrAdmin,
+  },
+  // Reached only through User.sessions, which is guarded.
+  Session: allow,
+  AuthPayload: allow,
+  UserConnection: allow,
+  UserEdge: allow,
+  PageInfo: allow,
+} satisfies IRules;
+
+export function createPermissions() {
+  return shield(permissionRules, {
+    fallbackRule: deny,
+    // Let resolvers' own typed errors through instead of "Not Authorised!"; formatError still
+    // masks anything that is not one of ours.
+    allowExternalErrors: true,
+    fallbackError: () => errors.forbidden('NO_RULE', 'You are not allowed to do this.'),
+  });
+}

@@ -1,0 +1,26 @@
+import crypto from 'node:crypto';
+
+/**
+ * Independent keys derived from KEYCARD_SECRET with HKDF (RFC 5869), one per purpose, so that
+ * a key used to MAC CSRF tokens can never decrypt a signing key and vice versa.
+ */
+export interface SecretKeys {
+  /** AES-256-GCM key for private signing keys at rest. */
+  readonly keyEncryption: Buffer;
+  /** HMAC key deriving a rotated refresh token's successor. */
+  readonly refreshDerivation: crypto.KeyObject;
+  /** HMAC key for CSRF tokens. */
+  readonly csrf: crypto.KeyObject;
+}
+
+function derive(secret: Buffer, purpose: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), `keycard/${purpose}/v1`, 32));
+}
+
+export function deriveSecretKeys(secret: Buffer): SecretKeys {
+  return Object.freeze({
+    keyEncryption: derive(secret, 'signing-key-encryption'),
+    refreshDerivation: crypto.createSecretKey(derive(secret, 'refresh-derivation')),
+    csrf: crypto.createSecretKey(derive(secret, 'csrf')),
+  });
+}

@@ -1,0 +1,183 @@
+import ms from 'ms';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives a frozen Config.
+ * A bad value stops start-up with one line that names the variable (contract.md, "Running it").
+ */
+
+export const DEV_SECRET = 'keycard-development-secret-do-not-use-in-production-0123456789';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const duration = (min: number) =>
+  z.string().transform((value, ctx) => {
+    const parsed = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : ms(value.trim() as ms.StringValue);
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < min) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 15m, 14d or 30s (at least ${min / 1000}s), got "${value}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'expected true or false')
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => v === ':memory:' || /^file:.+/.test(v), 'expected file:<path> or :memory:')
+    .default('file:data/keycard.db'),
+  ACCESS_TOKEN_TTL: duration(1000).prefault('15m'),
+  REFRESH_TOKEN_TTL: duration(1000).prefault('14d'),
+  SESSION_MAX_AGE: duration(1000).prefault('90d'),
+  REFRESH_REUSE_GRACE: duration(0).prefault('10s'),
+  CLOCK_TOLERANCE: duration(0).prefault('5s'),
+  JWT_ISSUER: z.string().min(1).default('keycard'),
+  JWT_AUDIENCE: z.string().min(1).default('keycard-api'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+  KEYCARD_SECRET: z.string().optional(),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('off')
+    .transform((v, ctx) => {
+      if (['off', 'false', '0', ''].includes(v)) return 0;
+      const hops = Number(v);
+      if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+        ctx.addIssue({ code: 'custom', message: `expected off or a number of proxy hops (1-10), got "${v}"` });
+        return z.NEVER;
+      }
+      return hops;
+    }),
+  SANDBOX_ENABLED: flag.optional(),
+  INTROSPECTION_ENABLED: flag.optional(),
+  BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  /** A filesystem path, or ':memory:'. */
+  readonly databasePath: string;
+  readonly accessTokenTtlMs: number;
+  readonly refreshTokenTtlMs: number;
+  readonly sessionMaxAgeMs: number;
+  readonly refreshReuseGraceMs: number;
+  readonly clockToleranceMs: number;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly corsOrigins: readonly string[];
+  /** At least 32 bytes; the root of every key derived by src/auth/secret-keys.ts. */
+  readonly secret: Buffer;
+  readonly usingDevSecret: boolean;
+  readonly trustProxyHops: number;
+  readonly sandboxEnabled: boolean;
+  readonly introspectionEnabled: boolean;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+}
+
+/** Hex (64+ digits) or base64 (decoding to 32+ bytes). Anything else is refused, not guessed. */
+function decodeSecret(raw: string): Buffer | null {
+  const value = raw.trim();
+  if (/^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return null;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings in a .env file mean "not set", as most users expect.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(variable, issue.message);
+  }
+  const e = result.data;
+  const production = e.NODE_ENV === 'production';
+
+  let secret: Buffer;
+  let usingDevSecret = false;
+  if (e.KEYCARD_SECRET === undefined) {
+    if (production) {
+      throw new ConfigError('KEYCARD_SECRET', 'required in production: set it to at least 32 random bytes, hex or base64 (e.g. `openssl rand -hex 32`)');
+    }
+    secret = Buffer.from(DEV_SECRET, 'utf8');
+    usingDevSecret = true;
+  } else {
+    const decoded = decodeSecret(e.KEYCARD_SECRET);
+    if (!decoded) throw new ConfigError('KEYCARD_SECRET', 'must be hex or base64');
+    if (decoded.length < 32) throw new ConfigError('KEYCARD_SECRET', `must be at least 32 bytes, got ${decoded.length}`);
+    if (e.KEYCARD_SECRET.trim() === DEV_SECRET || new Set(decoded).size < 8) {
+      throw new ConfigError('KEYCARD_SECRET', 'is a default or low-entropy value: generate one with `openssl rand -hex 32`');
+    }
+    secret = decoded;
+  }
+
+  if (production && e.CORS_ORIGINS.includes('*')) {
+    throw new ConfigError('CORS_ORIGINS', '"*" cannot be combined with credentials: list the allowed origins');
+  }
+  for (const origin of e.CORS_ORIGINS) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
+  if (e.REFRESH_TOKEN_TTL > e.SESSION_MAX_AGE) {
+    throw new ConfigError('REFRESH_TOKEN_TTL', 'must not be longer than SESSION_MAX_AGE');
+  }
+  if (e.ACCESS_TOKEN_TTL > e.REFRESH_TOKEN_TTL) {
+    throw new ConfigError('ACCESS_TOKEN_TTL', 'must not be longer than REFRESH_TOKEN_TTL');
+  }
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_URL === ':memory:' ? ':memory:' : e.DATABASE_URL.slice('file:'.length),
+    accessTokenTtlMs: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlMs: e.REFRESH_TOKEN_TTL,
+    sessionMaxAgeMs: e.SESSION_MAX_AGE,
+    refreshReuseGraceMs: e.REFRESH_REUSE_GRACE,
+    clockToleranceMs: e.CLOCK_TOLERANCE,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
+    corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
+    secret,
+    usingDevSecret,
+    trustProxyHops: e.TRUST_PROXY,
+    sandboxEnabled: e.SANDBOX_ENABLED ?? !production,
+    introspectionEnabled: e.INTROSPECTION_ENABLED ?? !production,
+    bodyLimitBytes: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+  });
+}

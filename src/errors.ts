@@ -1,0 +1,87 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The closed list of codes a client can see (contract.md, "Errors"). Messages are for people,
+ * codes are for programs. Third-party errors are translated where the library is imported;
+ * anything else becomes INTERNAL_SERVER_ERROR in formatError.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  ACCOUNT_DISABLED: 'ACCOUNT_DISABLED',
+  INVALID_REFRESH_TOKEN: 'INVALID_REFRESH_TOKEN',
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  NOT_FOUND: 'NOT_FOUND',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const TokenErrorReason = {
+  TOKEN_MISSING: 'TOKEN_MISSING',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  TOKEN_REVOKED: 'TOKEN_REVOKED',
+} as const;
+export type TokenErrorReason = (typeof TokenErrorReason)[keyof typeof TokenErrorReason];
+
+export const RefreshErrorReason = {
+  EXPIRED: 'EXPIRED',
+  REVOKED: 'REVOKED',
+  REUSED: 'REUSED',
+  UNKNOWN: 'UNKNOWN',
+} as const;
+export type RefreshErrorReason = (typeof RefreshErrorReason)[keyof typeof RefreshErrorReason];
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+export function isKnownCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code);
+}
+
+/** A GraphQL error whose code is one of ours. Only these reach a client with their message. */
+export class KeycardError extends GraphQLError {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extensions } });
+    this.code = code;
+    this.name = 'KeycardError';
+  }
+}
+
+export const errors = {
+  unauthenticated: (reason: TokenErrorReason) =>
+    new KeycardError(ErrorCode.UNAUTHENTICATED, unauthenticatedMessages[reason], { reason }),
+  forbidden: (reason?: string, message = 'You are not allowed to do this.') =>
+    new KeycardError(ErrorCode.FORBIDDEN, message, reason ? { reason } : {}),
+  invalidCredentials: () => new KeycardError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is incorrect.'),
+  accountDisabled: () => new KeycardError(ErrorCode.ACCOUNT_DISABLED, 'This account is disabled.'),
+  invalidRefreshToken: (reason: RefreshErrorReason) =>
+    new KeycardError(ErrorCode.INVALID_REFRESH_TOKEN, refreshMessages[reason], { reason }),
+  emailTaken: () => new KeycardError(ErrorCode.EMAIL_TAKEN, 'An account with this email already exists.'),
+  badUserInput: (field: string, message: string) => new KeycardError(ErrorCode.BAD_USER_INPUT, message, { field }),
+  notFound: (what: string) => new KeycardError(ErrorCode.NOT_FOUND, `${what} not found.`),
+  rateLimited: (retryAfterSeconds: number) =>
+    new KeycardError(ErrorCode.RATE_LIMITED, 'Too many attempts. Try again later.', {
+      retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
+    }),
+  internal: () => new KeycardError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'),
+};
+
+const unauthenticatedMessages: Record<TokenErrorReason, string> = {
+  TOKEN_MISSING: 'You must be signed in.',
+  TOKEN_EXPIRED: 'The access token has expired: refresh it.',
+  TOKEN_INVALID: 'The access token is invalid.',
+  TOKEN_REVOKED: 'The session of this access token has ended.',
+};
+
+// One message for every refresh failure: random, expired and another user's tokens must not be
+// told apart by their text (security.md #18). The reason is for the client's control flow only.
+const refreshMessages: Record<RefreshErrorReason, string> = {
+  EXPIRED: 'The refresh token is not valid. Sign in again.',
+  REVOKED: 'The refresh token is not valid. Sign in again.',
+  REUSED: 'The refresh token is not valid. Sign in again.',
+  UNKNOWN: 'The refresh token is not valid. Sign in again.',
+};

@@ -1,0 +1,35 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from '../config';
+import type { RequestContext } from '../context';
+import type { Logger } from '../logger';
+import { createFormatError } from './format-error';
+
+export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
+  return new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.introspectionEnabled,
+    includeStacktraceInErrorResponses: false,
+    // Production: no "Did you mean ...?" hints that map the schema for an attacker.
+    hideSchemaDetailsFromClientErrors: config.production,
+    // Refuses simple (form, text/plain) POSTs and unsigned GETs before any resolver runs.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    formatError: createFormatError(logger),
+    logger,
+    plugins: [
+      // We use no cache hints; the default plugin walks every field (~45% of a list query).
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      config.sandboxEnabled
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true, footer: false })
+        : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+}

@@ -1,0 +1,160 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { parse as parseCookies } from 'cookie';
+import type { Authentication } from '../sessions/session.service';
+import type { Config } from '../config';
+import type { RequestContext, Services } from '../context';
+import type { Clock } from '../clock';
+import type { KeySet } from '../auth/key-set';
+import { ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { BodyTooLargeError, readBody } from './body';
+import { clientIp } from './client-ip';
+import { applyCors } from './cors';
+
+export interface HttpDeps {
+  config: Config;
+  apollo: ApolloServer<RequestContext>;
+  services: Services;
+  keySet: KeySet;
+  clock: Clock;
+  logger: Logger;
+  isDatabaseReady(): boolean;
+}
+
+const MAX_USER_AGENT = 512;
+
+/** Baseline headers on every response (OWASP Secure Headers). The Sandbox page needs its own CSP, so none is set here. */
+function setSecurityHeaders(res: ServerResponse): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function graphqlError(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+export function createRequestHandler(deps: HttpDeps) {
+  const { config, apollo, services, keySet, logger, clock } = deps;
+  const corsOrigins = new Set(config.corsOrigins);
+
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
+    res.setHeader('Cache-Control', 'no-store');
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      let raw: string;
+      try {
+        raw = await readBody(req, config.bodyLimitBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          sendJson(res, 413, graphqlError(`The request body is larger than ${config.bodyLimitBytes} bytes.`, ErrorCode.BAD_USER_INPUT), { connection: 'close' });
+          return;
+        }
+        throw error;
+      }
+      const contentType = req.headers['content-type'] ?? '';
+      if (/^application\/(graphql-response\+)?json\b/i.test(contentType)) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          sendJson(res, 400, graphqlError('The request body is not valid JSON.', ErrorCode.BAD_USER_INPUT));
+          return;
+        }
+      } else {
+        body = raw;
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const cookies = parseCookies(req.headers.cookie ?? '');
+    const setCookies: string[] = [];
+    const authorization = req.headers.authorization;
+
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+      context: async (): Promise<RequestContext> => {
+        const auth: Authentication = await services.sessions.authenticate(authorization);
+        return {
+          viewer: auth.viewer,
+          authError: auth.authError,
+          origin: { ip: clientIp(req, config.trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null },
+          services,
+          clock,
+          http: {
+            header: (name) => {
+              const value = req.headers[name.toLowerCase()];
+              return Array.isArray(value) ? value[0] : value;
+            },
+            cookie: (name) => cookies[name],
+            setCookie: (cookie) => setCookies.push(cookie),
+          },
+          provenUsers: new Set(),
+        };
+      },
+    });
+
+    res.statusCode = result.status ?? 200;
+    for (const [name, value] of result.headers) res.setHeader(name, value);
+    if (setCookies.length) res.setHeader('Set-Cookie', setCookies);
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setSecurityHeaders(res);
+    applyCors(req, res, corsOrigins);
+    const url = new URL(req.url ?? '/', 'http://keycard.invalid');
+    try {
+      switch (url.pathname) {
+        case '/graphql':
+          if (req.method === 'OPTIONS') {
+            res.writeHead(204).end();
+            return;
+          }
+          await handleGraphql(req, res, url.search);
+          return;
+        case '/healthz':
+          sendJson(res, 200, { status: 'ok' });
+          return;
+        case '/readyz':
+          if (deps.isDatabaseReady()) sendJson(res, 200, { status: 'ready' });
+          else sendJson(res, 503, { status: 'unavailable' });
+          return;
+        case '/.well-known/jwks.json':
+          // Short enough that a rotation's new key is picked up before it signs anything.
+          sendJson(res, 200, keySet.jwks(), { 'cache-control': 'public, max-age=300' });
+          return;
+        default:
+          sendJson(res, 404, { error: 'not found' });
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'unhandled error in an HTTP request');
+      if (!res.headersSent) sendJson(res, 500, graphqlError('Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR));
+      else res.end();
+    }
+  };
+}
+
+export function createHttpServer(deps: HttpDeps): http.Server {
+  const handle = createRequestHandler(deps);
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}

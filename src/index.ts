@@ -1,0 +1,3 @@
+export { createApp, type App, type AppDeps } from './app';
+export { loadConfig, type Config, ConfigError } from './config';
+export { ErrorCode } from './errors';

@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { SigningKeyDecryptionError } from './auth/signing-keys';
+
+/** `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal. */
+async function main(): Promise<void> {
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfig(process.env);
+  const app = await createApp(config);
+  if (config.usingDevSecret) {
+    console.warn('warning: KEYCARD_SECRET is not set; using the development secret. Never do this in production.');
+  }
+  const { url } = await app.listen();
+  console.log(`Keycard listening on ${url}/graphql (${config.env})`);
+  if (config.sandboxEnabled) console.log(`Apollo Sandbox: open ${url}/graphql in a browser`);
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`${signal}: shutting down`);
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof SigningKeyDecryptionError) {
+    console.error(`keycard: ${error.message}`);
+  } else {
+    console.error('keycard: failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

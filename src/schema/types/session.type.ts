@@ -1,0 +1,39 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import type { SessionRow } from '../../db/schema';
+import { DateTime } from './scalars';
+
+@ObjectType({ description: 'One login on one device: a refresh-token family.' })
+export class Session {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+
+  @Field(() => DateTime)
+  lastUsedAt!: Date;
+
+  @Field(() => DateTime, { description: 'When it ends if not refreshed.' })
+  expiresAt!: Date;
+
+  @Field(() => String, { nullable: true })
+  userAgent!: string | null;
+
+  @Field(() => String, { nullable: true })
+  ip!: string | null;
+
+  @Field(() => Boolean, { description: 'The session of the token making this request.' })
+  current!: boolean;
+}
+
+export function toSession(row: SessionRow, currentSessionId: string | null): Session {
+  const session = new Session();
+  session.id = row.id;
+  session.createdAt = row.createdAt;
+  session.lastUsedAt = row.lastUsedAt;
+  session.expiresAt = row.expiresAt;
+  session.userAgent = row.userAgent;
+  session.ip = row.ip;
+  session.current = row.id === currentSessionId;
+  return session;
+}

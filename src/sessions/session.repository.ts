@@ -1,0 +1,183 @@
+import { and, asc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import type { Role } from '../auth/access-token';
+import { insertAuditEvent } from '../audit/audit.repository';
+import type { AuditEventInput } from '../audit/audit-event';
+import type { Db } from '../db/client';
+import { refreshTokens, sessions, users, type RefreshTokenRow, type SessionRow } from '../db/schema';
+
+export interface NewRefreshToken {
+  id: string;
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface RefreshState {
+  token: RefreshTokenRow;
+  session: SessionRow;
+  user: { id: string; role: Role; disabledAt: Date | null };
+}
+
+/** What the request path needs to know about a session to honour an access token. */
+export interface ViewerState {
+  sessionId: string;
+  userId: string;
+  role: Role;
+  revokedAt: Date | null;
+  expiresAt: Date;
+  disabledAt: Date | null;
+}
+
+export interface Rotation {
+  tokenId: string;
+  at: Date;
+  nonce: string;
+  successor: NewRefreshToken;
+  sessionId: string;
+  sessionExpiresAt: Date;
+  audit: AuditEventInput;
+}
+
+export interface SessionRepository {
+  /** Session, first refresh token and audit event in one transaction. */
+  create(session: typeof sessions.$inferInsert, token: NewRefreshToken, audit: AuditEventInput): Promise<void>;
+  findById(id: string): Promise<SessionRow | undefined>;
+  findViewerState(sessionId: string): Promise<ViewerState | undefined>;
+  findRefreshState(tokenHash: string): Promise<RefreshState | undefined>;
+  findTokenById(id: string): Promise<RefreshTokenRow | undefined>;
+  /**
+   * Marks the token rotated and inserts its successor, atomically and only if nobody rotated it
+   * first (optimistic: false means a concurrent refresh won and the caller should look again).
+   */
+  rotate(rotation: Rotation): Promise<boolean>;
+  /** Ends one session; false if it had already ended. The audit event is written either way. */
+  revoke(sessionId: string, reason: string, at: Date, audit: AuditEventInput | null): Promise<boolean>;
+  /** Ends every live session of a user, optionally but one; returns how many ended. */
+  revokeAllForUser(userId: string, reason: string, at: Date, options: { exceptSessionId?: string; audit?: AuditEventInput }): Promise<number>;
+  listLiveForUser(userId: string, now: Date): Promise<SessionRow[]>;
+  /** Deletes sessions (and so their tokens) that ended or expired before `cutoff`, and expired tokens. */
+  pruneExpired(cutoff: Date): Promise<{ sessions: number; refreshTokens: number }>;
+}
+
+export function createSessionRepository(db: Db): SessionRepository {
+  const viewerState = db
+    .select({
+      sessionId: sessions.id,
+      userId: sessions.userId,
+      role: users.role,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+      disabledAt: users.disabledAt,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .prepare();
+  const refreshState = db
+    .select({ token: refreshTokens, session: sessions, user: { id: users.id, role: users.role, disabledAt: users.disabledAt } })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, sql.placeholder('hash')))
+    .prepare();
+  const tokenById = db.select().from(refreshTokens).where(eq(refreshTokens.id, sql.placeholder('id'))).prepare();
+  const sessionById = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare();
+
+  return {
+    async create(session, token, audit) {
+      db.transaction(
+        (tx) => {
+          tx.insert(sessions).values(session).run();
+          tx.insert(refreshTokens).values({ ...token, sessionId: session.id }).run();
+          insertAuditEvent(tx, session.createdAt, audit);
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async findById(id) {
+      return sessionById.get({ id });
+    },
+    async findViewerState(id) {
+      return viewerState.get({ id });
+    },
+    async findRefreshState(hash) {
+      return refreshState.get({ hash });
+    },
+    async findTokenById(id) {
+      return tokenById.get({ id });
+    },
+    async rotate(r) {
+      return db.transaction(
+        (tx) => {
+          const marked = tx
+            .update(refreshTokens)
+            .set({ rotatedAt: r.at, rotationNonce: r.nonce, replacedBy: r.successor.id })
+            .where(and(eq(refreshTokens.id, r.tokenId), isNull(refreshTokens.rotatedAt)))
+            .run();
+          if (marked.changes !== 1) return false;
+          tx.insert(refreshTokens).values({ ...r.successor, sessionId: r.sessionId }).run();
+          tx.update(sessions).set({ lastUsedAt: r.at, expiresAt: r.sessionExpiresAt }).where(eq(sessions.id, r.sessionId)).run();
+          insertAuditEvent(tx, r.at, r.audit);
+          return true;
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async revoke(sessionId, reason, at, audit) {
+      return db.transaction(
+        (tx) => {
+          const ended = tx
+            .update(sessions)
+            .set({ revokedAt: at, revokedReason: reason })
+            .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+            .run();
+          if (audit) insertAuditEvent(tx, at, audit);
+          return ended.changes === 1;
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async revokeAllForUser(userId, reason, at, { exceptSessionId, audit }) {
+      return db.transaction(
+        (tx) => {
+          const ended = tx
+            .update(sessions)
+            .set({ revokedAt: at, revokedReason: reason })
+            .where(
+              and(
+                eq(sessions.userId, userId),
+                isNull(sessions.revokedAt),
+                exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined,
+              ),
+            )
+            .run();
+          if (audit) insertAuditEvent(tx, at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended.changes } });
+          return ended.changes;
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async listLiveForUser(userId, now) {
+      return db
+        .select()
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .orderBy(asc(sessions.createdAt))
+        .all();
+    },
+    async pruneExpired(cutoff) {
+      return db.transaction(
+        (tx) => {
+          const ended = tx
+            .delete(sessions)
+            .where(or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff))))
+            .run();
+          // A rotated token is kept until it expires so that its reuse is still recognised as theft.
+          const tokens = tx.delete(refreshTokens).where(lt(refreshTokens.expiresAt, cutoff)).run();
+          return { sessions: ended.changes, refreshTokens: tokens.changes };
+        },
+        { behavior: 'immediate' },
+      );
+    },
+  };
+}
