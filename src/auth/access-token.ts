@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Clock } from '../clock';
 import { TokenErrorReason } from '../errors';
 import type { KeySet } from './key-set';
+import { createVerifiedTokenCache } from './verified-token-cache';
 
 export type Role = 'USER' | 'ADMIN';
 export const ROLES: readonly Role[] = ['USER', 'ADMIN'];
@@ -22,6 +23,8 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** The key that signed it (header, not payload). */
+  kid?: string;
 }
 
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: TokenErrorReason };
@@ -44,6 +47,8 @@ export interface AccessTokenOptions {
   audience: string;
   ttlMs: number;
   clockToleranceMs: number;
+  /** How many verified tokens to remember (0 turns the cache off). */
+  verifiedCacheSize?: number;
 }
 
 const invalid: VerifyResult = { ok: false, reason: TokenErrorReason.TOKEN_INVALID };
@@ -61,6 +66,8 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
   const { keySet, clock, issuer, audience } = options;
   const ttlSeconds = Math.floor(options.ttlMs / 1000);
   const toleranceSeconds = Math.floor(options.clockToleranceMs / 1000);
+  const cacheSize = options.verifiedCacheSize ?? 10_000;
+  const verified = cacheSize > 0 ? createVerifiedTokenCache(cacheSize) : null;
 
   return {
     issue({ userId, sessionId, role }) {
@@ -76,6 +83,10 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
 
     verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return invalid;
+      const nowSeconds = Math.floor(clock.now() / 1000);
+      const cached = verified?.get(token, nowSeconds, toleranceSeconds);
+      // A key taken out of the set (retired or withdrawn) ends its cached tokens at once.
+      if (cached && keySet.find(cached.kid)) return { ok: true, claims: cached };
       const segments = token.split('.');
       if (segments.length !== 3 || !segments[2]) return invalid;
       const header = decodeHeader(segments[0]!);
@@ -86,7 +97,6 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
       const key = keySet.find(header.kid);
       if (!key || header.alg !== key.alg) return invalid;
 
-      const nowSeconds = Math.floor(clock.now() / 1000);
       let payload: jwt.JwtPayload | string;
       try {
         payload = jwt.verify(token, key.publicKey, {
@@ -107,7 +117,9 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
       if (exp - iat > ttlSeconds || iat > nowSeconds + toleranceSeconds) return invalid;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return invalid;
       if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return invalid;
-      return { ok: true, claims: { sub, sid, role: role as Role, jti, iat, exp } };
+      const claims = { sub, sid, role: role as Role, jti, iat, exp, kid: key.kid };
+      verified?.set(token, claims);
+      return { ok: true, claims };
     },
   };
 }

@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { createLimiter } from './concurrency';
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -23,14 +25,15 @@ export const FAST_TEST_ARGON2ID: Argon2Options = Object.freeze({ memoryCost: 64,
  * argon2id (RFC 9106, OWASP Password Storage). @node-rs/argon2 hashes on the libuv pool, off
  * the event loop; never call the *Sync variants on a request path.
  */
-export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID): PasswordHasher {
+export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID, maxInFlight = defaultHashConcurrency()): PasswordHasher {
   const params = { algorithm: Algorithm.Argon2id, ...options };
+  const limit = createLimiter(maxInFlight);
   let dummyHash: Promise<string> | undefined;
   return {
-    hash: (password) => hash(password, params),
+    hash: (password) => limit(() => hash(password, params)),
     async verify(stored, password) {
       try {
-        return await verify(stored, password);
+        return await limit(() => verify(stored, password));
       } catch {
         // A malformed stored hash is a failed check, not a crash.
         return false;
@@ -38,7 +41,13 @@ export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID): Pas
     },
     async verifyDummy(password) {
       dummyHash ??= hash('keycard-dummy-password', params);
-      await verify(await dummyHash, password).catch(() => false);
+      const dummy = await dummyHash;
+      await limit(() => verify(dummy, password)).catch(() => false);
     },
   };
+}
+
+/** As many hashes in flight as cores: the pool cannot go faster, and each extra one costs 19 MiB. */
+export function defaultHashConcurrency(): number {
+  return Math.max(1, os.availableParallelism());
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { execute, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType, parse } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
-import { createPermissions, permissionRules } from '../../src/auth/permissions';
+import { applyPermissions } from '../../src/auth/apply-permissions';
+import { permissionRules } from '../../src/auth/permissions';
 import { buildBaseSchema } from '../../src/schema/build-schema';
 
 describe('permissions: deny by default', () => {
@@ -50,7 +50,7 @@ describe('permissions: deny by default', () => {
       types: base.toConfig().types.filter((t) => t.name !== 'Query'),
       query: new GraphQLObjectType({ ...query, fields: { ...query.fields, secret: { type: GraphQLString, resolve: () => 'leaked' } } }),
     });
-    const shielded = applyMiddleware(schema, createPermissions());
+    const shielded = applyPermissions(schema);
     const admin = { viewer: { userId: 'u', sessionId: 's', role: 'ADMIN' }, authError: null, provenUsers: new Set() };
     const result = await execute({ schema: shielded, document: parse('{ secret }'), contextValue: admin });
     assert.equal(result.data?.secret, null);

@@ -1,0 +1,56 @@
+import autocannon from 'autocannon';
+
+export const CONNECTIONS = 50;
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyP99Ms: number;
+  failures: number;
+}
+
+export interface Scenario {
+  url: string;
+  body?: string;
+  headers?: Record<string, string>;
+  method?: string;
+  /** For stateful scenarios (refresh chains): builds each request and reads each response. */
+  requests?: autocannon.Request[];
+  /** Counts application-level failures (GraphQL errors in a 200) for this run. */
+  failures?: () => number;
+}
+
+export async function runLoad(scenario: Scenario, durationSeconds: number): Promise<LoadResult> {
+  const before = scenario.failures?.() ?? 0;
+  const result = await autocannon({
+    url: scenario.url,
+    connections: CONNECTIONS,
+    duration: durationSeconds,
+    method: scenario.method ?? 'POST',
+    headers: { 'content-type': 'application/json', ...scenario.headers },
+    body: scenario.body,
+    requests: scenario.requests,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    latencyP99Ms: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts + ((scenario.failures?.() ?? 0) - before),
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Runs a scenario `runs` times after a short warm-up and keeps the median of each figure. */
+export async function measure(scenario: Scenario, durationSeconds: number, runs: number): Promise<LoadResult> {
+  await runLoad(scenario, Math.min(2, durationSeconds));
+  const results: LoadResult[] = [];
+  for (let i = 0; i < runs; i++) results.push(await runLoad(scenario, durationSeconds));
+  return {
+    requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+    latencyP99Ms: median(results.map((r) => r.latencyP99Ms)),
+    failures: results.reduce((sum, r) => sum + r.failures, 0),
+  };
+}

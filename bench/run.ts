@@ -1,0 +1,223 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { measure, type LoadResult, type Scenario } from './load';
+import { startServer, type ServerProcess } from './processes';
+
+/**
+ * npm run bench: Keycard's production build against references built from the same packages,
+ * side by side in one run (../shared/docs/performance.md). Loopback only, bounded in time.
+ */
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+const PLAIN = path.join(__dirname, 'references', 'plain-apollo.js');
+const BARE = path.join(__dirname, 'references', 'bare.js');
+const NAIVE_SECRET = 'tutorial-secret';
+
+const ME_QUERY = JSON.stringify({ query: '{ me { id displayName } }' });
+const ANON_QUERY = JSON.stringify({ query: '{ me { id } }' });
+const LIST_QUERY = JSON.stringify({ query: '{ users(first: 100) { edges { node { id displayName createdAt email role } } } }' });
+const PASSWORD = 'bench password that is long enough';
+
+interface Row {
+  scenario: string;
+  server: string;
+  result: LoadResult;
+}
+
+async function seed(databaseUrl: string, secret: string) {
+  const config = loadConfig({ NODE_ENV: 'production', KEYCARD_SECRET: secret, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
+  const app = await createApp(config, { logger: createLogger('silent') });
+  const origin = { ip: '127.0.0.1', userAgent: 'bench' };
+  const admin = await app.services.accounts.createUser({ email: 'admin@bench.test', password: PASSWORD, role: 'ADMIN' }, origin, null);
+  const user = await app.services.accounts.createUser({ email: 'user@bench.test', password: PASSWORD, role: 'USER' }, origin, null);
+  for (let i = 0; i < 120; i++) {
+    await app.services.accounts.createUser({ email: `member${i}@bench.test`, password: PASSWORD, role: 'USER', displayName: `Member ${i}` }, origin, null);
+  }
+  const adminLogin = await app.services.accounts.login({ email: 'admin@bench.test', password: PASSWORD }, origin, { cookie: false });
+  const userLogin = await app.services.accounts.login({ email: 'user@bench.test', password: PASSWORD }, origin, { cookie: false });
+  const refreshTokens: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const { tokens } = await app.services.accounts.login({ email: 'user@bench.test', password: PASSWORD }, origin, { cookie: false });
+    refreshTokens.push(tokens.refreshToken);
+  }
+  await app.close();
+  return { adminId: admin.id, userId: user.id, adminToken: adminLogin.tokens.accessToken, userToken: userLogin.tokens.accessToken, refreshTokens };
+}
+
+function graphqlErrorCounter() {
+  let failures = 0;
+  return {
+    count: () => failures,
+    check: (status: number, body: string) => {
+      if (status !== 200 || body.includes('"errors"')) failures++;
+    },
+  };
+}
+
+/** Each connection refreshes its own session's chain: the pool holds every live token. */
+function refreshScenario(url: string, tokens: string[]): Scenario {
+  const pool = [...tokens];
+  const counter = graphqlErrorCounter();
+  return {
+    url: `${url}/graphql`,
+    failures: counter.count,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const token = pool.shift() ?? 'kcr_pool_empty';
+          return { ...request, body: JSON.stringify({ query: 'mutation($r: String) { refresh(refreshToken: $r) { accessToken refreshToken } }', variables: { r: token } }) };
+        },
+        onResponse: (status, body) => {
+          counter.check(status, body);
+          const match = /"refreshToken":"(kcr_[A-Za-z0-9_-]+)"/.exec(body);
+          if (match?.[1]) pool.push(match[1]);
+        },
+      },
+    ],
+  };
+}
+
+function loginScenario(url: string): Scenario {
+  const counter = graphqlErrorCounter();
+  const body = JSON.stringify({ query: 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', variables: { i: { email: 'user@bench.test', password: PASSWORD } } });
+  return {
+    url: `${url}/graphql`,
+    failures: counter.count,
+    requests: [{ method: 'POST', body, onResponse: (status, text) => counter.check(status, text) }],
+  };
+}
+
+function rawArgon2Rate(): number {
+  const result = spawnSync(process.execPath, [path.join(__dirname, 'argon2-rate.js')], { env: { ...process.env, SECONDS: '5' }, encoding: 'utf8' });
+  return (JSON.parse(result.stdout) as { verifiesPerSecond: number }).verifiesPerSecond;
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-bench-'));
+  const databaseUrl = `file:${path.join(dir, 'bench.db')}`;
+  const secret = crypto.randomBytes(32).toString('hex');
+  console.log(`seeding ${databaseUrl} ...`);
+  const seeded = await seed(databaseUrl, secret);
+  const naiveAdminToken = jwt.sign({ sub: seeded.adminId, role: 'ADMIN' }, NAIVE_SECRET, { expiresIn: '1h' });
+  const rows: Row[] = [];
+  const record = async (scenario: string, serverName: string, s: Scenario) => {
+    process.stdout.write(`  ${scenario} / ${serverName} ... `);
+    const result = await measure(s, DURATION, RUNS);
+    console.log(`${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms, failures ${result.failures}`);
+    rows.push({ scenario, server: serverName, result });
+    return result;
+  };
+
+  // Keycard as in production. Limits are raised so the load measures the work, not the limiter.
+  const keycardEnv = {
+    NODE_ENV: 'production',
+    KEYCARD_SECRET: secret,
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    LOGIN_LIMIT_PER_ACCOUNT: '100000000',
+    LOGIN_LIMIT_PER_IP: '100000000',
+    SIGNUP_LIMIT_PER_IP: '100000000',
+    REFRESH_LIMIT_PER_IP: '100000000',
+  };
+  const startTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const probe = await startServer(MAIN, keycardEnv, '/readyz');
+    startTimes.push(probe.startedInMs);
+    await probe.stop();
+  }
+  const startToReadyMs = startTimes.sort((a, b) => a - b)[1]!;
+
+  const references: Record<string, ServerProcess> = {};
+  const refEnv = { BENCH_DB: path.join(dir, 'bench.db'), BENCH_USER_ID: seeded.userId, NODE_ENV: 'production' };
+  const servers: Array<[string, string, Record<string, string>]> = [
+    ['bare node:http', BARE, {}],
+    ['plain Apollo', PLAIN, { ...refEnv, REFERENCE_MODE: 'plain', CACHE_CONTROL: 'off' }],
+    ['plain Apollo (default plugins)', PLAIN, { ...refEnv, REFERENCE_MODE: 'plain' }],
+    ['naive auth', PLAIN, { ...refEnv, REFERENCE_MODE: 'naive' }],
+  ];
+
+  console.log('me-sized query');
+  for (const [name, script, env] of servers) {
+    references[name] = await startServer(script, env);
+    if (name === 'plain Apollo (default plugins)') continue;
+    const headers: Record<string, string> = name === 'naive auth' ? { authorization: `Bearer ${naiveAdminToken}` } : {};
+    await record('me { id displayName }', name, { url: `${references[name]!.url}/graphql`, body: ME_QUERY, headers });
+  }
+  const keycard = await startServer(MAIN, keycardEnv, '/readyz');
+  await keycard.probe('probe:start');
+  await record('me { id } (anonymous)', 'Keycard', { url: `${keycard.url}/graphql`, body: ANON_QUERY });
+  await record('me { id displayName }', 'Keycard', { url: `${keycard.url}/graphql`, body: ME_QUERY, headers: { authorization: `Bearer ${seeded.userToken}` } });
+
+  console.log('list of 100 x 5 fields');
+  for (const name of ['plain Apollo', 'plain Apollo (default plugins)', 'naive auth']) {
+    const headers: Record<string, string> = name === 'naive auth' ? { authorization: `Bearer ${naiveAdminToken}` } : {};
+    await record('users(first: 100) x 5 fields', name, { url: `${references[name]!.url}/graphql`, body: LIST_QUERY, headers });
+  }
+  await record('users(first: 100) x 5 fields', 'Keycard', { url: `${keycard.url}/graphql`, body: LIST_QUERY, headers: { authorization: `Bearer ${seeded.adminToken}` } });
+  const loadProbe = await keycard.probe<{ maxRssBytes: number }>('probe:report');
+  for (const server of Object.values(references)) await server.stop();
+
+  console.log('refresh rotation');
+  const refresh = await record('refresh (rotation)', 'Keycard', refreshScenario(keycard.url, seeded.refreshTokens));
+
+  console.log('login storm');
+  const rawRate = rawArgon2Rate();
+  await keycard.probe('probe:start');
+  const login = await record('login (argon2id)', 'Keycard', loginScenario(keycard.url));
+  const storm = await keycard.probe<{ eventLoopDelayP99Ms: number; maxRssBytes: number }>('probe:report');
+  await keycard.stop();
+
+  const rps = (scenario: string, server: string) => rows.find((r) => r.scenario === scenario && r.server === server)!.result.requestsPerSecond;
+  const meRatio = rps('me { id displayName }', 'Keycard') / rps('me { id displayName }', 'plain Apollo');
+  const listRatio = rps('users(first: 100) x 5 fields', 'Keycard') / rps('users(first: 100) x 5 fields', 'plain Apollo');
+  const naiveListRatio = rps('users(first: 100) x 5 fields', 'naive auth') / rps('users(first: 100) x 5 fields', 'plain Apollo');
+  const maxRssMb = Math.max(loadProbe.maxRssBytes, storm.maxRssBytes) / 1024 / 1024;
+  const targets = [
+    { target: 'authenticated me vs plain Apollo', value: meRatio, goal: '>= 0.90', met: meRatio >= 0.9 },
+    { target: 'list with field rules vs plain Apollo', value: listRatio, goal: '>= 0.85', met: listRatio >= 0.85 },
+    { target: '(naive shield list vs plain Apollo)', value: naiveListRatio, goal: 'reference', met: true },
+    { target: 'refresh rotations per second', value: refresh.requestsPerSecond, goal: '>= 2000', met: refresh.requestsPerSecond >= 2000 },
+    { target: 'login vs raw argon2id pool rate', value: login.requestsPerSecond / rawRate, goal: '>= 0.90', met: login.requestsPerSecond / rawRate >= 0.9 },
+    { target: 'event-loop delay p99 in login storm (ms)', value: storm.eventLoopDelayP99Ms, goal: '<= 20', met: storm.eventLoopDelayP99Ms <= 20 },
+    { target: 'max RSS under 50 connections (MB)', value: maxRssMb, goal: '<= 150', met: maxRssMb <= 150 },
+    { target: 'start to ready (ms)', value: startToReadyMs, goal: '<= 1500', met: startToReadyMs <= 1500 },
+  ];
+
+  const date = new Date().toISOString();
+  const lines = [
+    `Keycard benchmark, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median)`,
+    '',
+    '| scenario | server | req/s | p99 ms | failures |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.scenario} | ${r.server} | ${Math.round(r.result.requestsPerSecond)} | ${r.result.latencyP99Ms} | ${r.result.failures} |`),
+    '',
+    `raw argon2id verify rate of the pool: ${rawRate.toFixed(1)}/s`,
+    '',
+    '| target | value | goal | met |',
+    '| --- | ---: | --- | --- |',
+    ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)} | ${t.goal} | ${t.met ? 'yes' : 'NO'} |`),
+  ];
+  console.log('\n' + lines.join('\n'));
+  const out = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify({ date, durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, startToReadyMs, targets }, null, 2));
+  fs.writeFileSync(path.join(out, 'latest.md'), lines.join('\n') + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), path.join(out, 'latest.json'))}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
