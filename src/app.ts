@@ -1,32 +1,39 @@
-import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyMiddleware } from 'graphql-middleware';
 import { createAccessTokenService, type AccessTokenService } from './auth/access-token';
+import { startKeyMaintenance } from './auth/key-maintenance';
 import { createKeySet, type KeySet } from './auth/key-set';
 import { createArgon2Hasher, type PasswordHasher } from './auth/password';
-import { createPermissions } from './auth/permissions';
+import { applyPermissions } from './auth/apply-permissions';
 import { deriveSecretKeys } from './auth/secret-keys';
 import { createSigningKeyRepository } from './auth/signing-key.repository';
 import type { SigningAlgorithm } from './auth/signing-keys';
 import { createAccountService } from './accounts/account.service';
 import { createUserRepository } from './accounts/user.repository';
 import { createAuditRepository, type AuditRepository } from './audit/audit.repository';
+import { createAuditService } from './audit/audit.service';
+import { createSqliteLimiterStore, type LimiterStore } from './abuse/limiter-store';
+import { withRateLimits } from './abuse/limited-services';
+import { createRateLimits } from './abuse/rate-limits';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
 import { openDatabase, type DatabaseHandle } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createApolloServer } from './http/apollo';
-import { createHttpServer } from './http/server';
+import { createHttpServer, type KeycardServer } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { buildBaseSchema } from './schema/build-schema';
 import { createSessionRepository } from './sessions/session.repository';
 import { createSessionService } from './sessions/session.service';
+import { pruneExpired, type PruneResult } from './sessions/prune';
+import { startPruneTimer } from './sessions/prune-timer';
 
 export interface AppDeps {
   clock?: Clock;
   logger?: Logger;
   hasher?: PasswordHasher;
+  /** Where rate-limit counters live; default: the app's SQLite database. */
+  limiterStore?: LimiterStore;
   signingAlgorithm?: SigningAlgorithm;
 }
 
@@ -37,9 +44,11 @@ export interface App {
   readonly accessTokens: AccessTokenService;
   readonly audit: AuditRepository;
   readonly database: DatabaseHandle;
-  readonly server: http.Server;
+  readonly server: KeycardServer;
   /** Starts listening on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<{ url: string; port: number }>;
+  /** Deletes expired sessions and tokens and audit events past AUDIT_RETENTION; also runs every PRUNE_INTERVAL. */
+  prune(): Promise<PruneResult>;
   close(): Promise<void>;
 }
 
@@ -55,7 +64,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       repository: createSigningKeyRepository(database.db),
       encryptionKey: secretKeys.keyEncryption,
       clock,
-      algorithm: deps.signingAlgorithm ?? 'ES256',
+      algorithm: deps.signingAlgorithm ?? config.jwtAlgorithm,
+      verifyWindowMs: config.accessTokenTtlMs + config.clockToleranceMs,
     });
     const accessTokens = createAccessTokenService({
       keySet,
@@ -66,8 +76,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       clockToleranceMs: config.clockToleranceMs,
     });
     const audit = createAuditRepository(database.db);
+    const sessionRepository = createSessionRepository(database.db);
     const sessions = createSessionService({
-      sessions: createSessionRepository(database.db),
+      sessions: sessionRepository,
       accessTokens,
       clock,
       refreshTokenTtlMs: config.refreshTokenTtlMs,
@@ -83,12 +94,27 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       hasher: deps.hasher ?? createArgon2Hasher(),
       clock,
     });
-    const services: Services = { accounts, sessions };
+    const limiterStore = deps.limiterStore ?? createSqliteLimiterStore(database.sqlite);
+    const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
+    const limited = withRateLimits({ accounts, sessions }, limits);
+    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }) };
+    const prune = async () => {
+      const pruned = await pruneExpired({ sessions: sessionRepository, audit, clock, auditRetentionMs: config.auditRetentionMs });
+      await limits.clearExpired();
+      return pruned;
+    };
 
-    const schema = applyMiddleware(buildBaseSchema(), createPermissions());
+    const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
     const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isDatabaseReady: () => database.ping() });
+    const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });
+    const keyMaintenance = startKeyMaintenance({
+      keySet,
+      logger,
+      reloadIntervalMs: config.keysReloadIntervalMs,
+      rotationIntervalMs: config.keyRotationIntervalMs,
+    });
 
     return {
       config,
@@ -98,6 +124,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       audit,
       database,
       server,
+      prune,
       listen() {
         return new Promise((resolve, reject) => {
           server.once('error', reject);
@@ -105,11 +132,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
             server.off('error', reject);
             const { port } = server.address() as AddressInfo;
             const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-            resolve({ url: `http://${host}:${port}`, port });
+            resolve({ url: `${config.tls ? 'https' : 'http'}://${host}:${port}`, port });
           });
         });
       },
       async close() {
+        await pruneTimer.stop();
+        await keyMaintenance.stop();
         await new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           server.close(() => resolve());

@@ -1,5 +1,7 @@
 import ms from 'ms';
 import { z } from 'zod';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './auth/signing-keys';
+import type { RateLimitSettings } from './abuse/rate-limits';
 
 /**
  * The one place that reads the environment. Everything else receives a frozen Config.
@@ -27,6 +29,8 @@ const duration = (min: number) =>
     }
     return parsed;
   });
+
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const flag = z
   .string()
@@ -77,7 +81,41 @@ const envSchema = z.object({
   SANDBOX_ENABLED: flag.optional(),
   INTROSPECTION_ENABLED: flag.optional(),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
+  // Abuse limits (security.md #24, #26): attempts per RATE_LIMIT_WINDOW, per account or client IP.
+  LOGIN_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).max(100_000).default(5),
+  LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
+  SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(10),
+  REFRESH_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(60),
+  RATE_LIMIT_WINDOW: duration(1000).prefault('15m'),
+  LOGIN_BLOCK_MAX: duration(1000).prefault('1h'),
+  TLS_CERT_FILE: z.string().trim().min(1).optional(),
+  TLS_KEY_FILE: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // setInterval fires at once for a delay over 2^31-1 ms (~24.8 days): refuse it rather than prune in a loop.
+  PRUNE_INTERVAL: duration(1000)
+    .refine((v) => v <= MAX_TIMER_DELAY_MS, 'must be at most 24d')
+    .prefault('1h'),
+  AUDIT_RETENTION: duration(1000).prefault('90d'),
+  JWT_ALG: z.enum(SIGNING_ALGORITHMS).default('ES256'),
+  KEYS_RELOAD_INTERVAL: duration(1000)
+    .refine((v) => v <= MAX_TIMER_DELAY_MS, 'must be at most 24d')
+    .prefault('30s'),
+  // Rotating more often than hourly only grows the JWKS: each key stays published for
+  // ACCESS_TOKEN_TTL after the next one takes over.
+  KEY_ROTATION_INTERVAL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('off')
+    .transform((value, ctx) => {
+      if (['off', 'false', '0'].includes(value)) return null;
+      const parsed = duration(60 * 60 * 1000).safeParse(value);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `expected off or ${parsed.error.issues[0]!.message.replace(/^expected /, '')}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
 });
 
 export interface Config {
@@ -103,6 +141,20 @@ export interface Config {
   readonly introspectionEnabled: boolean;
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
+  /** Abuse limits: attempts per window, per account or client IP; login blocks grow up to loginMaxBlockMs. */
+  readonly rateLimits: Readonly<RateLimitSettings>;
+  /** Native HTTPS from PEM files read at start-up; null = plain HTTP (TLS ends at a proxy). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** How often the server deletes expired sessions, tokens and old audit events. */
+  readonly pruneIntervalMs: number;
+  /** Audit events older than this are deleted by pruning. */
+  readonly auditRetentionMs: number;
+  /** Algorithm of signing keys created from now on; existing keys keep theirs until they retire. */
+  readonly jwtAlgorithm: SigningAlgorithm;
+  /** How often a running server re-reads the signing keys, so a rotation needs no restart. */
+  readonly keysReloadIntervalMs: number;
+  /** Automatic signing key rotation period; null = only `keys:rotate`. */
+  readonly keyRotationIntervalMs: number | null;
 }
 
 /** Hex (64+ digits) or base64 (decoding to 32+ bytes). Anything else is refused, not guessed. */
@@ -151,6 +203,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port], no path)`);
     }
   }
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    const missing = e.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
+    throw new ConfigError(missing, 'TLS_CERT_FILE and TLS_KEY_FILE go together: set both, or neither');
+  }
+  if (e.LOGIN_BLOCK_MAX < e.RATE_LIMIT_WINDOW) {
+    throw new ConfigError('LOGIN_BLOCK_MAX', 'must not be shorter than RATE_LIMIT_WINDOW (the first block lasts one window)');
+  }
   if (e.REFRESH_TOKEN_TTL > e.SESSION_MAX_AGE) {
     throw new ConfigError('REFRESH_TOKEN_TTL', 'must not be longer than SESSION_MAX_AGE');
   }
@@ -179,5 +238,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     introspectionEnabled: e.INTROSPECTION_ENABLED ?? !production,
     bodyLimitBytes: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
+    rateLimits: Object.freeze({
+      loginPerAccount: e.LOGIN_LIMIT_PER_ACCOUNT,
+      loginPerIp: e.LOGIN_LIMIT_PER_IP,
+      signupPerIp: e.SIGNUP_LIMIT_PER_IP,
+      refreshPerIp: e.REFRESH_LIMIT_PER_IP,
+      windowMs: e.RATE_LIMIT_WINDOW,
+      loginMaxBlockMs: e.LOGIN_BLOCK_MAX,
+    }),
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? Object.freeze({ certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }) : null,
+    pruneIntervalMs: e.PRUNE_INTERVAL,
+    auditRetentionMs: e.AUDIT_RETENTION,
+    jwtAlgorithm: e.JWT_ALG,
+    keysReloadIntervalMs: e.KEYS_RELOAD_INTERVAL,
+    keyRotationIntervalMs: e.KEY_ROTATION_INTERVAL,
   });
 }

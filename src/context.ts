@@ -1,12 +1,14 @@
 import type { RequestOrigin } from './audit/audit-event';
 import type { Clock } from './clock';
 import type { AccountService } from './accounts/account.service';
+import type { AuditService } from './audit/audit.service';
 import type { TokenErrorReason } from './errors';
 import type { SessionService, Viewer } from './sessions/session.service';
 
 export interface Services {
   accounts: AccountService;
   sessions: SessionService;
+  audit: AuditService;
 }
 
 /** What a resolver may learn about and do to the HTTP exchange. */

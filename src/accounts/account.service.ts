@@ -5,8 +5,8 @@ import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { AuditRepository } from '../audit/audit.repository';
 import type { Clock } from '../clock';
 import type { UserRow } from '../db/schema';
-import { errors } from '../errors';
-import type { IssuedTokens, SessionService, Viewer } from '../sessions/session.service';
+import { errors, TokenErrorReason } from '../errors';
+import { RevokeReason, type IssuedTokens, type SessionService, type Viewer } from '../sessions/session.service';
 import { isPlausiblePassword, parseDisplayName, parseEmail, parseNewPassword } from './account.input';
 import { EmailTakenError, type UserRepository } from './user.repository';
 
@@ -114,6 +114,55 @@ export function createAccountService(options: AccountServiceOptions) {
       });
       if (!updated) throw errors.notFound('User');
       return updated;
+    },
+
+    /**
+     * Proves the current password again before replacing it: a stolen access token alone must
+     * not be enough to take the account over (OWASP ASVS 6.2.3). Every other session ends, so
+     * whoever knew the old password is signed out; the session that made the change stays.
+     */
+    async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<void> {
+      const password = parseNewPassword(newPassword, 'newPassword');
+      const user = await users.findById(viewer.userId);
+      if (!user) throw errors.unauthenticated(TokenErrorReason.TOKEN_REVOKED);
+      const proven = isPlausiblePassword(currentPassword) && (await hasher.verify(user.passwordHash, currentPassword));
+      const audited = { userId: user.id, actorId: user.id, sessionId: viewer.sessionId, ...origin };
+      if (!proven) {
+        await audit.record(new Date(clock.now()), { type: AuditEventType.PASSWORD_CHANGE_FAILED, ...audited, detail: { reason: 'WRONG_PASSWORD' } });
+        throw errors.invalidCredentials();
+      }
+      const changed = await users.changePassword(user.id, {
+        expectedPasswordHash: user.passwordHash,
+        passwordHash: await hasher.hash(password),
+        at: new Date(clock.now()),
+        keepSessionId: viewer.sessionId,
+        revokeReason: RevokeReason.PASSWORD_CHANGED,
+        audit: { type: AuditEventType.PASSWORD_CHANGED, ...audited },
+      });
+      // Another request changed the password between our check and our write: the current password is no longer it.
+      if (!changed) throw errors.invalidCredentials();
+    },
+
+    /**
+     * Disabling ends every session at once; re-enabling lets the user sign in again (old sessions
+     * stay ended). An ADMIN cannot disable themself, and the last active ADMIN is never disabled.
+     */
+    async setDisabled(userId: string, disabled: boolean, actor: Viewer | null, origin: RequestOrigin): Promise<UserRow> {
+      if (disabled && actor?.userId === userId) throw errors.badUserInput('userId', 'An ADMIN cannot disable their own account.');
+      const outcome = await users.setDisabled(userId, {
+        disabled,
+        at: new Date(clock.now()),
+        revokeReason: RevokeReason.USER_DISABLED,
+        audit: { type: disabled ? AuditEventType.USER_DISABLED : AuditEventType.USER_ENABLED, userId, actorId: actor?.userId ?? null, ...origin },
+      });
+      switch (outcome.kind) {
+        case 'NOT_FOUND':
+          throw errors.notFound('User');
+        case 'LAST_ACTIVE_ADMIN':
+          throw errors.badUserInput('disabled', 'The last active ADMIN cannot be disabled.');
+        default:
+          return outcome.user;
+      }
     },
   };
 }

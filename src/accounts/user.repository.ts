@@ -4,6 +4,7 @@ import { insertAuditEvent } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
 import { users, type UserRow } from '../db/schema';
+import { endLiveSessionsOfUser } from '../sessions/session.repository';
 
 export class EmailTakenError extends Error {
   constructor() {
@@ -26,6 +27,31 @@ export interface UserPageQuery {
   after?: { createdAt: Date; id: string };
 }
 
+export interface PasswordChange {
+  /** The hash the caller verified against: a concurrent change in between makes this one fail. */
+  expectedPasswordHash: string;
+  passwordHash: string;
+  at: Date;
+  /** The session that made the change stays; every other session of the user ends. */
+  keepSessionId: string;
+  revokeReason: string;
+  audit: AuditEventInput;
+}
+
+export interface DisabledChange {
+  disabled: boolean;
+  at: Date;
+  /** Why the user's sessions end when disabling. */
+  revokeReason: string;
+  audit: AuditEventInput;
+}
+
+export type DisabledOutcome =
+  | { kind: 'CHANGED'; user: UserRow; sessionsEnded: number }
+  | { kind: 'UNCHANGED'; user: UserRow }
+  | { kind: 'NOT_FOUND' }
+  | { kind: 'LAST_ACTIVE_ADMIN' };
+
 export interface UserRepository {
   findById(id: string): Promise<UserRow | undefined>;
   findByEmail(normalizedEmail: string): Promise<UserRow | undefined>;
@@ -34,6 +60,13 @@ export interface UserRepository {
   create(user: NewUser, audit: AuditEventInput): Promise<UserRow>;
   setRole(id: string, role: Role, at: Date, audit: AuditEventInput): Promise<UserRow | undefined>;
   setPasswordHash(id: string, passwordHash: string, at: Date): Promise<void>;
+  /** New hash, every other session ended and the audit event, in one transaction; null if the hash moved on meanwhile. */
+  changePassword(id: string, change: PasswordChange): Promise<{ sessionsEnded: number } | null>;
+  /**
+   * Disables (ending every session) or re-enables a user with its audit event, in one transaction.
+   * The last active ADMIN is never disabled: the check and the write cannot interleave with another.
+   */
+  setDisabled(id: string, change: DisabledChange): Promise<DisabledOutcome>;
   page(query: UserPageQuery): Promise<{ rows: UserRow[]; totalCount: number }>;
   countActiveAdmins(): Promise<number>;
 }
@@ -97,6 +130,44 @@ export function createUserRepository(db: Db): UserRepository {
     },
     async setPasswordHash(id, passwordHash, at) {
       db.update(users).set({ passwordHash, updatedAt: at }).where(eq(users.id, id)).run();
+    },
+    async changePassword(id, change) {
+      return db.transaction(
+        (tx) => {
+          const updated = tx
+            .update(users)
+            .set({ passwordHash: change.passwordHash, updatedAt: change.at })
+            .where(and(eq(users.id, id), eq(users.passwordHash, change.expectedPasswordHash)))
+            .run();
+          if (updated.changes !== 1) return null;
+          const sessionsEnded = endLiveSessionsOfUser(tx, id, change.revokeReason, change.at, change.keepSessionId);
+          insertAuditEvent(tx, change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
+          return { sessionsEnded };
+        },
+        { behavior: 'immediate' },
+      );
+    },
+    async setDisabled(id, change) {
+      return db.transaction(
+        (tx): DisabledOutcome => {
+          // Prepared statements run on the same connection, so they read inside this transaction.
+          const user = byId.get({ id });
+          if (!user) return { kind: 'NOT_FOUND' };
+          if ((user.disabledAt !== null) === change.disabled) return { kind: 'UNCHANGED', user };
+          if (change.disabled && user.role === 'ADMIN' && (activeAdmins.get()?.n ?? 0) <= 1) return { kind: 'LAST_ACTIVE_ADMIN' };
+          const row = tx
+            .update(users)
+            .set({ disabledAt: change.disabled ? change.at : null, updatedAt: change.at })
+            .where(eq(users.id, id))
+            .returning()
+            .get();
+          if (!row) return { kind: 'NOT_FOUND' };
+          const sessionsEnded = change.disabled ? endLiveSessionsOfUser(tx, id, change.revokeReason, change.at) : 0;
+          insertAuditEvent(tx, change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
+          return { kind: 'CHANGED', user: row, sessionsEnded };
+        },
+        { behavior: 'immediate' },
+      );
     },
     async page({ first, after }) {
       const cursor = after

@@ -12,8 +12,15 @@ export const AuditEventType = {
   USER_DISABLED: 'USER_DISABLED',
   USER_ENABLED: 'USER_ENABLED',
   RATE_LIMITED: 'RATE_LIMITED',
+  PASSWORD_CHANGE_FAILED: 'PASSWORD_CHANGE_FAILED',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
+
+const KNOWN_TYPES = new Set<string>(Object.values(AuditEventType));
+
+export function isAuditEventType(value: string): value is AuditEventType {
+  return KNOWN_TYPES.has(value);
+}
 
 /** Who did what, from where. Written in the same transaction as the change it describes. */
 export interface AuditEventInput {

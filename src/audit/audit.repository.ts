@@ -45,8 +45,8 @@ export function createAuditRepository(db: Db): AuditRepository {
     },
     async page({ first, before, userId, type }) {
       const filters: SQL[] = [];
-      if (userId) filters.push(eq(auditEvents.userId, userId));
-      if (type) filters.push(eq(auditEvents.type, type));
+      if (userId !== undefined) filters.push(eq(auditEvents.userId, userId));
+      if (type !== undefined) filters.push(eq(auditEvents.type, type));
       const where = filters.length ? and(...filters) : undefined;
       const cursor = before
         ? or(lt(auditEvents.at, before.at), and(eq(auditEvents.at, before.at), lt(auditEvents.id, before.id)))

@@ -1,61 +1,146 @@
 import type { Clock } from '../clock';
+import { keyStateAt, scheduleKeys, type KeyWindow } from './key-schedule';
+import { withKeyTimes } from './key-status';
 import type { SigningKeyRepository } from './signing-key.repository';
 import { generateSigningKey, loadSigningKey, type PublicJwk, type SigningAlgorithm, type SigningKey } from './signing-keys';
 
+/**
+ * How long a rotated key is published before it signs. Verifiers cache our JWKS for up to
+ * its max-age (300 s, src/http/server.ts) and each Keycard instance re-reads the key table
+ * every KEYS_RELOAD_INTERVAL (30 s by default): 10 minutes covers both with room to spare, so
+ * no verifier meets a kid it has not seen yet (RFC 7517 §5 sets; rotation per RFC 8725 §3.5).
+ */
+export const DEFAULT_ACTIVATION_DELAY_MS = 10 * 60_000;
+
+/** The contract's defaults, ACCESS_TOKEN_TTL (15m) + CLOCK_TOLERANCE (5s); app.ts passes the configured ones. */
+export const DEFAULT_VERIFY_WINDOW_MS = 15 * 60_000 + 5_000;
+
 /** The keys this server signs and verifies with, decrypted once and held as KeyObjects. */
 export interface KeySet {
-  /** The newest active key: the one new tokens are signed with. */
+  /** The active key: the one new tokens are signed with. */
   signingKey(): SigningKey;
-  /** Verification key by kid; only keys of our own set, so a kid never names a file or a URL. */
+  /**
+   * Verification key by kid, if it may still verify. Only keys of our own set, and only a map
+   * lookup: an unknown kid never reads storage, names a file or fetches a URL (RFC 8725 §3.10).
+   */
   find(kid: string): SigningKey | undefined;
-  /** Public parts of every key that may still verify a live token. */
+  /** Public parts of every key that may still verify a live token, pending ones included. */
   jwks(): { keys: PublicJwk[] };
-  /** Re-reads the set from storage (another instance may have rotated). */
+  /** Re-reads the set from storage (another instance may have rotated) and retires keys no live token needs. */
   reload(): Promise<void>;
-  /** Adds a key that signs from activatesAt on; returns its kid. */
+  /**
+   * Publishes a new key at once; it signs from activatesAt on (default: after the activation
+   * delay, or at once when nothing signs yet). Returns its kid.
+   */
   rotate(options?: { activatesAt?: number }): Promise<string>;
+  /** Rotates only if the newest key is older than maxAgeMs, across every instance; null when not due. */
+  rotateIfOlderThan(maxAgeMs: number): Promise<string | null>;
 }
 
 export interface KeySetOptions {
   repository: SigningKeyRepository;
   encryptionKey: Buffer;
   clock: Clock;
+  /** The algorithm of keys created from now on (JWT_ALG); keys keep the algorithm they were made with. */
   algorithm: SigningAlgorithm;
+  /** ACCESS_TOKEN_TTL + CLOCK_TOLERANCE: how long a superseded key keeps verifying. @default DEFAULT_VERIFY_WINDOW_MS */
+  verifyWindowMs?: number;
+  /** @default DEFAULT_ACTIVATION_DELAY_MS */
+  activationDelayMs?: number;
 }
+
+type Entry = KeyWindow & { readonly key: SigningKey };
+
+const isRetiredAt = (entry: KeyWindow, now: number) => entry.retiresAt !== null && now >= entry.retiresAt;
 
 export async function createKeySet(options: KeySetOptions): Promise<KeySet> {
   const { repository, encryptionKey, clock, algorithm } = options;
-  let byKid = new Map<string, SigningKey>();
-  let ordered: SigningKey[] = [];
+  const verifyWindowMs = options.verifyWindowMs ?? DEFAULT_VERIFY_WINDOW_MS;
+  const activationDelayMs = options.activationDelayMs ?? DEFAULT_ACTIVATION_DELAY_MS;
+
+  // Signing order, retired keys left out. Decrypted keys are reused across reloads.
+  let entries: Entry[] = [];
+  let byKid = new Map<string, Entry>();
+  let loads = 0;
+  let committedLoad = 0;
 
   async function load(): Promise<void> {
-    const stored = await repository.list();
-    const live = stored.filter((k) => k.retiredAt === null || k.retiredAt.getTime() > clock.now()).map((k) => loadSigningKey(k, encryptionKey));
-    ordered = live.sort((a, b) => b.activatesAt - a.activatesAt || b.createdAt - a.createdAt);
-    byKid = new Map(ordered.map((k) => [k.kid, k]));
+    const thisLoad = ++loads;
+    const now = clock.now();
+    const schedule = scheduleKeys((await repository.list()).map(withKeyTimes), now, verifyWindowMs);
+    const next: Entry[] = [];
+    const newlyRetired: Array<{ kid: string; at: number }> = [];
+    for (const scheduled of schedule) {
+      if (keyStateAt(scheduled, now) === 'retired') {
+        if (scheduled.key.retiredAt === null) newlyRetired.push({ kid: scheduled.key.kid, at: scheduled.retiresAt! });
+        continue;
+      }
+      const key = byKid.get(scheduled.key.kid)?.key ?? loadSigningKey(scheduled.key.stored, encryptionKey);
+      next.push({ key, supersededAt: scheduled.supersededAt, retiresAt: scheduled.retiresAt });
+    }
+    // A slower load that read storage before a newer one must not put an older view back.
+    if (thisLoad < committedLoad) return;
+    committedLoad = thisLoad;
+    entries = next;
+    byKid = new Map(next.map((entry) => [entry.key.kid, entry]));
+    // Recorded at the time the key stopped being needed, so every instance writes the same value.
+    for (const { kid, at } of newlyRetired) await repository.retire(kid, new Date(at));
+  }
+
+  function activeEntry(now: number): Entry | undefined {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]!;
+      if (keyStateAt(entry, now) === 'active') return entry;
+    }
+    return undefined;
   }
 
   async function rotate(rotation: { activatesAt?: number } = {}): Promise<string> {
-    const key = generateSigningKey(algorithm, encryptionKey, { now: clock.now(), activatesAt: rotation.activatesAt });
+    const now = clock.now();
+    const activatesAt = rotation.activatesAt ?? (activeEntry(now) ? now + activationDelayMs : now);
+    const key = await generateSigningKey(algorithm, encryptionKey, { now, activatesAt });
     await repository.insert(key);
     await load();
     return key.kid;
   }
 
+  async function rotateIfOlderThan(maxAgeMs: number): Promise<string | null> {
+    const now = clock.now();
+    const newest = Math.max(...entries.map((entry) => entry.key.createdAt));
+    if (newest > now - maxAgeMs) return null;
+    const key = await generateSigningKey(algorithm, encryptionKey, { now, activatesAt: now + activationDelayMs });
+    const inserted = await repository.insertUnlessCreatedSince(key, new Date(now - maxAgeMs));
+    await load();
+    return inserted ? key.kid : null;
+  }
+
   await load();
-  // First start: create the signing key (contract.md: "dev signing keys generated on first run").
-  if (!ordered.some((k) => k.activatesAt <= clock.now())) await rotate();
+  const now = clock.now();
+  if (!activeEntry(now)) {
+    // First start (contract.md: "dev signing keys generated on first run"): nobody can hold a
+    // token yet, so there is no cache to wait for.
+    await rotate({ activatesAt: now });
+  } else if (entries.at(-1)!.key.alg !== algorithm) {
+    // JWT_ALG changed: the new key is published first and signs after the usual delay.
+    await rotate();
+  }
 
   return {
     signingKey() {
-      const now = clock.now();
-      const key = ordered.find((k) => k.activatesAt <= now);
-      if (!key) throw new Error('no active signing key');
-      return key;
+      const entry = activeEntry(clock.now());
+      if (!entry) throw new Error('no active signing key');
+      return entry.key;
     },
-    find: (kid) => byKid.get(kid),
-    jwks: () => ({ keys: ordered.map((k) => k.publicJwk) }),
+    find(kid) {
+      const entry = byKid.get(kid);
+      return entry && !isRetiredAt(entry, clock.now()) ? entry.key : undefined;
+    },
+    jwks() {
+      const now = clock.now();
+      return { keys: entries.filter((entry) => !isRetiredAt(entry, now)).map((entry) => entry.key.publicJwk) };
+    },
     reload: load,
     rotate,
+    rotateIfOlderThan,
   };
 }

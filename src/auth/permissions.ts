@@ -24,11 +24,22 @@ const isAdmin = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestConte
 });
 
 /** Private fields of a User: the user themself, an ADMIN, or whoever just proved to be that user. */
-const isSelfOrAdmin = rule({ cache: 'strict' })((parent: { id: string }, _args, ctx: RequestContext) => {
+const isSelfOrAdmin = rule({ cache: 'no_cache' })((parent: { id: string }, _args, ctx: RequestContext) => {
   if (ctx.provenUsers.has(parent.id)) return true;
   if (!ctx.viewer) return needsViewer(ctx);
   if (ctx.viewer.userId === parent.id || ctx.viewer.role === 'ADMIN') return true;
   return errors.forbidden('NOT_OWNER', "Only the user themself or an ADMIN can see this field.");
+});
+
+/**
+ * revokeSession: the owner of the session, or an ADMIN. A USER gets the same FORBIDDEN for an
+ * unknown id as for another user's session, so session ids cannot be probed for existence.
+ */
+const canEndSession = rule({ cache: 'strict' })(async (_parent, args: { id: string }, ctx: RequestContext) => {
+  if (!ctx.viewer) return needsViewer(ctx);
+  if (ctx.viewer.role === 'ADMIN') return true;
+  const owner = await ctx.services.sessions.ownerOf(args.id);
+  return owner === ctx.viewer.userId ? true : errors.forbidden('NOT_OWNER', 'Only the owner of a session or an ADMIN can end it.');
 });
 
 export const permissionRules = {
@@ -36,6 +47,7 @@ export const permissionRules = {
     me: noBadToken,
     user: isSignedIn,
     users: isAdmin,
+    auditEvents: isAdmin,
   },
   Mutation: {
     signup: allow,
@@ -45,6 +57,9 @@ export const permissionRules = {
     logout: allow,
     logoutAll: isSignedIn,
     setUserRole: isAdmin,
+    setUserDisabled: isAdmin,
+    revokeSession: canEndSession,
+    changePassword: isSignedIn,
   },
   User: {
     id: allow,
@@ -54,6 +69,7 @@ export const permissionRules = {
     role: isSelfOrAdmin,
     disabled: isSelfOrAdmin,
     sessions: isSelfOrAdmin,
+    auditEvents: isSelfOrAdmin,
   },
   // Reached only through User.sessions, which is guarded.
   Session: allow,
@@ -61,6 +77,10 @@ export const permissionRules = {
   UserConnection: allow,
   UserEdge: allow,
   PageInfo: allow,
+  // Reached only through Query.auditEvents (ADMIN) and User.auditEvents (self or ADMIN).
+  AuditEventConnection: allow,
+  AuditEventEdge: allow,
+  AuditEvent: allow,
 } satisfies IRules;
 
 export function createPermissions() {

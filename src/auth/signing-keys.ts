@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { promisify } from 'node:util';
 import { open, seal } from './secret-box';
 
 /**
@@ -57,9 +58,15 @@ function thumbprint(jwk: crypto.JsonWebKey): string {
   return crypto.createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-function generatePair(alg: SigningAlgorithm): crypto.KeyPairKeyObjectResult {
-  if (alg === 'ES256') return crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return crypto.generateKeyPairSync('rsa', { modulusLength: 3072 });
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+/**
+ * Off the event loop: a 3072-bit RSA key takes up to a second to find, and an automatic
+ * rotation runs inside a serving process. 3072 bits is NIST SP 800-57's 128-bit level.
+ */
+function generatePair(alg: SigningAlgorithm): Promise<crypto.KeyPairKeyObjectResult> {
+  if (alg === 'ES256') return generateKeyPair('ec', { namedCurve: 'P-256' });
+  return generateKeyPair('rsa', { modulusLength: 3072 });
 }
 
 function publicJwkOf(publicKey: crypto.KeyObject, alg: SigningAlgorithm): PublicJwk {
@@ -70,12 +77,16 @@ function publicJwkOf(publicKey: crypto.KeyObject, alg: SigningAlgorithm): Public
     : { kty: 'RSA', n: jwk.n!, e: jwk.e!, kid, alg, use: 'sig' };
 }
 
-export function generateSigningKey(
+export function isSigningAlgorithm(value: string): value is SigningAlgorithm {
+  return (SIGNING_ALGORITHMS as readonly string[]).includes(value);
+}
+
+export async function generateSigningKey(
   alg: SigningAlgorithm,
   encryptionKey: Buffer,
   times: { now: number; activatesAt?: number },
-): StoredSigningKey {
-  const { publicKey, privateKey } = generatePair(alg);
+): Promise<StoredSigningKey> {
+  const { publicKey, privateKey } = await generatePair(alg);
   const publicJwk = publicJwkOf(publicKey, alg);
   const der = privateKey.export({ format: 'der', type: 'pkcs8' });
   return {
@@ -91,14 +102,14 @@ export function generateSigningKey(
 }
 
 export function loadSigningKey(stored: StoredSigningKey, encryptionKey: Buffer): SigningKey {
-  if (!(SIGNING_ALGORITHMS as readonly string[]).includes(stored.alg)) {
+  if (!isSigningAlgorithm(stored.alg)) {
     throw new Error(`signing key ${stored.kid} has an unsupported algorithm ${stored.alg}`);
   }
   const der = open(encryptionKey, stored.privateKeyEncrypted, stored.kid);
   if (!der) throw new SigningKeyDecryptionError(stored.kid);
   const privateKey = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   const publicKey = crypto.createPublicKey(privateKey);
-  const alg = stored.alg as SigningAlgorithm;
+  const alg = stored.alg;
   return Object.freeze({
     kid: stored.kid,
     alg,

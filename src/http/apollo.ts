@@ -8,8 +8,11 @@ import type { Config } from '../config';
 import type { RequestContext } from '../context';
 import type { Logger } from '../logger';
 import { createFormatError } from './format-error';
+import { createGraphqlLimits } from './graphql-limits';
 
 export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
+  // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
+  const limits = createGraphqlLimits({ production: config.production });
   return new ApolloServer<RequestContext>({
     schema,
     introspection: config.introspectionEnabled,
@@ -20,8 +23,11 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: createFormatError(logger),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     logger,
     plugins: [
+      ...limits.plugins,
       // We use no cache hints; the default plugin walks every field (~45% of a list query).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),

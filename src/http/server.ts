@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { parse as parseCookies } from 'cookie';
 import type { Authentication } from '../sessions/session.service';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import type { RequestContext, Services } from '../context';
 import type { Clock } from '../clock';
 import type { KeySet } from '../auth/key-set';
@@ -11,6 +13,7 @@ import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
+import { createDemoRoutes } from './demo';
 
 export interface HttpDeps {
   config: Config;
@@ -24,12 +27,21 @@ export interface HttpDeps {
 
 const MAX_USER_AGENT = 512;
 
-/** Baseline headers on every response (OWASP Secure Headers). The Sandbox page needs its own CSP, so none is set here. */
-function setSecurityHeaders(res: ServerResponse): void {
+export type KeycardServer = http.Server | https.Server;
+
+/** An API answers JSON: nothing in it may load, run or be framed (OWASP REST Security cheat sheet). */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** Only over HTTPS: browsers ignore it on plain HTTP, and a proxy in front decides there (RFC 6797 §7.2). */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/** Baseline headers on every response (OWASP Secure Headers). The Sandbox page drops the CSP: it loads Apollo's scripts. */
+function setSecurityHeaders(res: ServerResponse, overTls: boolean): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  res.setHeader('Content-Security-Policy', API_CSP);
+  if (overTls) res.setHeader('Strict-Transport-Security', HSTS);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -45,6 +57,7 @@ function graphqlError(message: string, code: string) {
 export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
+  const demo = config.production ? null : createDemoRoutes();
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
@@ -107,6 +120,7 @@ export function createRequestHandler(deps: HttpDeps) {
 
     res.statusCode = result.status ?? 200;
     for (const [name, value] of result.headers) res.setHeader(name, value);
+    if (/^text\/html/i.test(result.headers.get('content-type') ?? '')) res.removeHeader('Content-Security-Policy');
     if (setCookies.length) res.setHeader('Set-Cookie', setCookies);
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
@@ -117,7 +131,7 @@ export function createRequestHandler(deps: HttpDeps) {
   }
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setSecurityHeaders(res);
+    setSecurityHeaders(res, config.tls !== null);
     applyCors(req, res, corsOrigins);
     const url = new URL(req.url ?? '/', 'http://keycard.invalid');
     try {
@@ -140,6 +154,11 @@ export function createRequestHandler(deps: HttpDeps) {
           // Short enough that a rotation's new key is picked up before it signs anything.
           sendJson(res, 200, keySet.jwks(), { 'cache-control': 'public, max-age=300' });
           return;
+        case '/demo':
+        case '/demo/app.js':
+          if (demo) await demo.serve(req.method, url.pathname, res);
+          else sendJson(res, 404, { error: 'not found' });
+          return;
         default:
           sendJson(res, 404, { error: 'not found' });
       }
@@ -151,9 +170,32 @@ export function createRequestHandler(deps: HttpDeps) {
   };
 }
 
-export function createHttpServer(deps: HttpDeps): http.Server {
+function readPem(file: string, variable: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
+
+/** Native HTTPS when TLS_CERT_FILE and TLS_KEY_FILE are set; plain HTTP behind a TLS-terminating proxy otherwise. */
+export function createHttpServer(deps: HttpDeps): KeycardServer {
   const handle = createRequestHandler(deps);
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+  const options = { maxHeaderSize: 16 * 1024 };
+  const { tls } = deps.config;
+  let server: KeycardServer;
+  if (tls) {
+    const cert = readPem(tls.certFile, 'TLS_CERT_FILE');
+    const key = readPem(tls.keyFile, 'TLS_KEY_FILE');
+    try {
+      server = https.createServer({ ...options, cert, key, minVersion: 'TLSv1.2' }, listener);
+    } catch {
+      throw new ConfigError('TLS_KEY_FILE', 'the certificate and key are not a matching PEM pair');
+    }
+  } else {
+    server = http.createServer(options, listener);
+  }
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   return server;

@@ -1,14 +1,17 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
+import { AccountResolver } from './resolvers/account.resolver';
+import { AuditResolver } from './resolvers/audit.resolver';
 import { AuthResolver } from './resolvers/auth.resolver';
+import { SessionResolver } from './resolvers/session.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { DateTime } from './types/scalars';
 
 /** The schema as type-graphql builds it, before graphql-shield wraps it. */
 export function buildBaseSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AuthResolver, UserResolver],
+    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: false,
   });

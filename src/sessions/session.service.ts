@@ -194,6 +194,28 @@ export function createSessionService(options: SessionServiceOptions) {
       });
     },
 
+    /** Who a session belongs to, for the ownership rule of revokeSession; null for an unknown id. */
+    async ownerOf(sessionId: string): Promise<string | null> {
+      return (await sessions.findById(sessionId))?.userId ?? null;
+    },
+
+    /**
+     * Ends one session by id on behalf of `actorId` (the owner or an ADMIN: graphql-shield has
+     * decided that). True if it ended now, false if it had already ended.
+     */
+    async revoke(sessionId: string, actorId: string, origin: RequestOrigin): Promise<boolean> {
+      const session = await sessions.findById(sessionId);
+      if (!session) throw errors.notFound('Session');
+      if (session.revokedAt !== null) return false;
+      return sessions.revoke(sessionId, RevokeReason.REVOKED, new Date(clock.now()), {
+        type: AuditEventType.SESSION_REVOKED,
+        userId: session.userId,
+        actorId,
+        sessionId,
+        ...origin,
+      });
+    },
+
     async findSession(id: string) {
       return sessions.findById(id);
     },

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { errors, TokenErrorReason } from '../../errors';
+import { ErrorCode, errors, KeycardError, TokenErrorReason } from '../../errors';
 import { clearedCookies, csrfCookie, REFRESH_COOKIE, refreshCookie } from '../../http/cookies';
 import type { IssuedTokens } from '../../sessions/session.service';
 import type { UserRow } from '../../db/schema';
@@ -54,10 +54,17 @@ export class AuthResolver {
     const fromCookie = refreshToken === null || refreshToken === undefined;
     const presented = fromCookie ? ctx.http.cookie(REFRESH_COOKIE) : refreshToken;
     if (!presented) throw errors.badUserInput('refreshToken', 'Send the refresh token as the argument or in the refresh cookie.');
-    const tokens = await ctx.services.sessions.refresh(presented, ctx.origin, { required: fromCookie, header: ctx.http.header(CSRF_HEADER) });
+    const tokens = await ctx.services.sessions.refresh(presented, ctx.origin, { required: fromCookie, header: ctx.http.header(CSRF_HEADER) }).catch((error: unknown) => {
+      // A dead refresh cookie (expired, revoked, reused) is cleared so the browser stops sending
+      // it; a CSRF failure clears nothing, or a forged request could sign the user out.
+      if (fromCookie && error instanceof KeycardError && error.code === ErrorCode.INVALID_REFRESH_TOKEN) {
+        for (const cleared of clearedCookies()) ctx.http.setCookie(cleared);
+      }
+      throw error;
+    });
     const user = await ctx.services.accounts.findUser(tokens.userId);
     if (!user) throw errors.invalidRefreshToken('REVOKED');
-    return toPayload(ctx, user, tokens, fromCookie, Date.now());
+    return toPayload(ctx, user, tokens, fromCookie, ctx.clock.now());
   }
 
   @Mutation(() => Boolean, { description: "Ends the session of the given refresh token, the refresh cookie's, or the bearer's. True if a session ended now." })

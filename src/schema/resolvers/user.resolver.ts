@@ -2,12 +2,14 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import type { RequestContext } from '../../context';
 import { errors } from '../../errors';
 import { decodeCursor, encodeCursor } from '../cursor';
+import { MAX_PAGE_SIZE, parsePageSize } from '../page-size';
+import { AuditEvent, toAuditEvent } from '../types/audit-event.type';
 import { RoleEnum } from '../types/role.enum';
 import { Session, toSession } from '../types/session.type';
 import { UserConnection } from '../types/user-connection.type';
 import { toUser, User } from '../types/user.type';
 
-export const MAX_PAGE_SIZE = 100;
+export { MAX_PAGE_SIZE };
 
 @Resolver(() => User)
 export class UserResolver {
@@ -51,6 +53,25 @@ export class UserResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<User> {
     return toUser(await ctx.services.accounts.setRole(userId, role, ctx.viewer, ctx.origin));
+  }
+
+  @Mutation(() => User, { description: 'ADMIN. Disabling ends every session of the user at once; an ADMIN cannot disable themself, and the last active ADMIN is never disabled.' })
+  async setUserDisabled(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('disabled', () => Boolean) disabled: boolean,
+    @Ctx() ctx: RequestContext,
+  ): Promise<User> {
+    return toUser(await ctx.services.accounts.setDisabled(userId, disabled, ctx.viewer, ctx.origin));
+  }
+
+  @FieldResolver(() => [AuditEvent], { nullable: true, description: 'Recent events about this user, newest first (self or ADMIN).' })
+  async auditEvents(
+    @Root() user: User,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AuditEvent[]> {
+    const rows = await ctx.services.audit.recentForUser(user.id, parsePageSize(first));
+    return rows.map(toAuditEvent);
   }
 
   @FieldResolver(() => [Session], { nullable: true, description: 'Live sessions, oldest first.' })

@@ -3,7 +3,7 @@ import type { UserRow } from '../../db/schema';
 import { RoleEnum } from './role.enum';
 import { DateTime } from './scalars';
 
-@ObjectType({ description: 'A person with an account. email, role and sessions are visible to the user themself and to ADMINs.' })
+@ObjectType({ description: 'A person with an account. email, role, disabled, sessions and auditEvents are visible to the user themself and to ADMINs.' })
 export class User {
   @Field(() => ID)
   id!: string;

@@ -1,0 +1,156 @@
+import crypto from 'node:crypto';
+import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
+import type { AuditRepository } from '../audit/audit.repository';
+import type { Clock } from '../clock';
+import { ErrorCode, errors, KeycardError } from '../errors';
+import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from './attempt-limiter';
+import type { LimiterStore } from './limiter-store';
+
+/** Limits from the environment (config.ts): attempts per window, per key. */
+export interface RateLimitSettings {
+  loginPerAccount: number;
+  loginPerIp: number;
+  signupPerIp: number;
+  refreshPerIp: number;
+  windowMs: number;
+  /** Longest block of the growing login back-off. */
+  loginMaxBlockMs: number;
+}
+
+export interface RateLimitsOptions {
+  settings: RateLimitSettings;
+  store: LimiterStore;
+  audit: AuditRepository;
+  clock: Clock;
+}
+
+/** An IP we cannot tell (no socket address) still gets counted, in one shared bucket. */
+const UNKNOWN_IP = 'unknown';
+
+function ipKey(origin: RequestOrigin): string {
+  return origin.ip ?? UNKNOWN_IP;
+}
+
+/** Emails are normalized by the caller; hashed so the table holds bounded keys and no addresses. */
+function accountKey(normalizedEmail: string): string {
+  return crypto.createHash('sha256').update(normalizedEmail).digest('base64url');
+}
+
+function seconds(limit: LimitExceeded): number {
+  return Math.max(1, Math.ceil(limit.retryAfterMs / 1000));
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof KeycardError && error.code === code;
+}
+
+/**
+ * Anti-automation for the unauthenticated, expensive or guessable operations (OWASP ASVS 6.3.1,
+ * OWASP Authentication cheat sheet "Protect against automated attacks"). A point is taken
+ * before each attempt runs, inside the resolver's call, so every aliased field of one GraphQL
+ * request counts on its own (security.md #24) and concurrent requests cannot race past a limit.
+ */
+export function createRateLimits(options: RateLimitsOptions) {
+  const { settings, store, audit, clock } = options;
+  const { windowMs } = settings;
+  const loginAccount = createAttemptLimiter(store, { name: 'LOGIN_ACCOUNT', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const loginIp = createAttemptLimiter(store, { name: 'LOGIN_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  // Wrong current passwords count per user as login failures do: a stolen access token must not
+  // become a way to guess the password without a limit.
+  const passwordCheck = createAttemptLimiter(store, { name: 'PASSWORD_CHECK', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const signupIp = createAttemptLimiter(store, { name: 'SIGNUP_IP', points: settings.signupPerIp, windowMs });
+  const refreshIp = createAttemptLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
+
+  /** One audit event per block, written by the attempt that started it. */
+  async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
+    await audit.record(new Date(clock.now()), { type: AuditEventType.RATE_LIMITED, userId, ...origin, detail: { limit: block.limiter, retryAfter: seconds(block), ...detail } });
+  }
+
+  /** Runs a limiter step; over the limit, answers RATE_LIMITED (and audits the block's start). */
+  async function guard(step: Promise<void>, origin: RequestOrigin, detail: Record<string, unknown> = {}, userId: string | null = null): Promise<void> {
+    try {
+      await step;
+    } catch (error) {
+      if (!(error instanceof LimitExceeded)) throw error;
+      if (error.blockStarted) await recordBlock(error, origin, detail, userId);
+      throw errors.rateLimited(seconds(error));
+    }
+  }
+
+  function take(limiter: AttemptLimiter, key: string, origin: RequestOrigin, detail: Record<string, unknown> = {}, userId: string | null = null): Promise<void> {
+    return guard(limiter.take(key), origin, detail, userId);
+  }
+
+  return {
+    /**
+     * Counts failed logins per account and per IP. A success forgets the account's failures
+     * but only gives the IP back its point: otherwise an attacker could sign in to an account
+     * of their own between guesses and clear their IP's record.
+     */
+    async login<T>(normalizedEmail: string, origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      const account = accountKey(normalizedEmail);
+      await take(loginIp, ip, origin);
+      // A blocked account keeps the IP's point: hammering a locked account is abuse from that IP too.
+      await take(loginAccount, account, origin, { email: normalizedEmail });
+      let result: T;
+      try {
+        result = await attempt();
+      } catch (error) {
+        if (!isCode(error, ErrorCode.INVALID_CREDENTIALS)) await Promise.all([loginIp.refund(ip), loginAccount.refund(account)]);
+        throw error;
+      }
+      await Promise.all([loginIp.refund(ip), loginAccount.reset(account)]);
+      return result;
+    },
+
+    /** Counts wrong current passwords of a signed-in user (changePassword). */
+    async passwordCheck<T>(userId: string, origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      await take(passwordCheck, userId, origin, {}, userId);
+      let result: T;
+      try {
+        result = await attempt();
+      } catch (error) {
+        if (!isCode(error, ErrorCode.INVALID_CREDENTIALS)) await passwordCheck.refund(userId);
+        throw error;
+      }
+      await passwordCheck.reset(userId);
+      return result;
+    },
+
+    /**
+     * Counts every signup per IP, EMAIL_TAKEN included (it tells which emails exist), except
+     * input refused before any lookup or hash.
+     */
+    async signup<T>(origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      await take(signupIp, ip, origin);
+      try {
+        return await attempt();
+      } catch (error) {
+        if (isCode(error, ErrorCode.BAD_USER_INPUT)) await signupIp.refund(ip);
+        throw error;
+      }
+    },
+
+    /**
+     * Counts failed refreshes per IP. A refresh is cheap and its token unguessable (256 bits), so
+     * the hot path is one read; a failure is written after the fact.
+     */
+    async refresh<T>(origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      await guard(refreshIp.check(ip), origin);
+      try {
+        return await attempt();
+      } catch (error) {
+        const block = await refreshIp.fail(ip);
+        if (block) await recordBlock(block, origin, {}, null);
+        throw error;
+      }
+    },
+
+    clearExpired: () => store.clearExpired(),
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;

@@ -1,0 +1,62 @@
+/**
+ * The life of a signing key, computed from its times alone, so every instance (and the CLI)
+ * reaches the same answer from the same rows without any coordination:
+ *
+ *   pending         published in the JWKS, signs nothing yet (caches learn it first)
+ *   active          the key new tokens are signed with: the last one whose activation has come
+ *   verifying-only  superseded: signs nothing, verifies the tokens it signed until they expire
+ *   retired         no live token can carry it: out of the JWKS, refused by the verifier
+ *
+ * A key stops signing when its successor activates; the last token it signed expires at most
+ * ACCESS_TOKEN_TTL later and is accepted for CLOCK_TOLERANCE beyond that. That sum is the
+ * verify window: past it the key can only help a forger (RFC 8725 §3.5 on key lifetimes).
+ */
+export const KEY_STATES = ['pending', 'active', 'verifying-only', 'retired'] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+/** What the schedule reads from a stored or loaded key: times in ms since the epoch. */
+export interface KeyTimes {
+  readonly kid: string;
+  readonly createdAt: number;
+  readonly activatesAt: number;
+  /** Set once a key has been retired (or scheduled to be); null while it may still verify. */
+  readonly retiredAt: number | null;
+}
+
+export interface KeyWindow {
+  /** When the next key took over signing; null while this key is the newest. */
+  readonly supersededAt: number | null;
+  /** When this key stops verifying; null while nothing has superseded it. */
+  readonly retiresAt: number | null;
+}
+
+export type ScheduledKey<K extends KeyTimes> = KeyWindow & { readonly key: K };
+
+/** Signing order: activation first; creation and kid break ties so every instance agrees. */
+function bySigningOrder(a: KeyTimes, b: KeyTimes): number {
+  return a.activatesAt - b.activatesAt || a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
+}
+
+/**
+ * Orders keys by when they sign and gives each its window. Keys already retired at `now` are
+ * left out of the succession: a retired key never comes back, and never delays another.
+ */
+export function scheduleKeys<K extends KeyTimes>(keys: readonly K[], now: number, verifyWindowMs: number): ScheduledKey<K>[] {
+  const retired = keys.filter((k) => k.retiredAt !== null && k.retiredAt <= now);
+  const live = keys.filter((k) => !retired.includes(k)).sort(bySigningOrder);
+  const scheduled = live.map((key, index): ScheduledKey<K> => {
+    const supersededAt = live[index + 1]?.activatesAt ?? null;
+    const computed = supersededAt === null ? null : supersededAt + verifyWindowMs;
+    const retiresAt = key.retiredAt === null ? computed : computed === null ? key.retiredAt : Math.min(key.retiredAt, computed);
+    return { key, supersededAt, retiresAt };
+  });
+  const gone = retired.sort(bySigningOrder).map((key): ScheduledKey<K> => ({ key, supersededAt: null, retiresAt: key.retiredAt }));
+  return [...gone, ...scheduled];
+}
+
+export function keyStateAt(scheduled: ScheduledKey<KeyTimes>, now: number): KeyState {
+  if (scheduled.retiresAt !== null && now >= scheduled.retiresAt) return 'retired';
+  if (scheduled.key.activatesAt > now) return 'pending';
+  if (scheduled.supersededAt !== null && scheduled.supersededAt <= now) return 'verifying-only';
+  return 'active';
+}

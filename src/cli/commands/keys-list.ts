@@ -1,0 +1,32 @@
+import { describeKeys } from '../../auth/key-status';
+import { createSigningKeyRepository } from '../../auth/signing-key.repository';
+import type { CliCommand } from '../command';
+import { parseFlags } from '../flags';
+import { table, timestamp } from '../format';
+
+export const keysListCommand: CliCommand = {
+  name: 'keys:list',
+  usage: 'keys:list',
+  summary: 'shows every signing key: kid, algorithm, state (pending, active, verifying-only, retired) and its times',
+  prepare(argv) {
+    parseFlags(argv, {});
+    // Read-only: states are computed from the stored times, no key is decrypted or changed.
+    return async (context) => {
+      const { config, clock } = context;
+      const stored = await createSigningKeyRepository(context.database().db).list();
+      if (stored.length === 0) {
+        context.print('no signing keys yet: the server creates one at its first start, or run keys:rotate');
+        return;
+      }
+      const rows = describeKeys(stored, clock.now(), config.accessTokenTtlMs + config.clockToleranceMs).map((key) => [
+        key.kid,
+        key.alg,
+        key.state,
+        timestamp(key.createdAt),
+        timestamp(key.activatesAt),
+        timestamp(key.retiresAt),
+      ]);
+      for (const line of table([['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATES', 'RETIRES'], ...rows])) context.print(line);
+    };
+  },
+};

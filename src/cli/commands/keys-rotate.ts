@@ -1,0 +1,37 @@
+import { describeKeys } from '../../auth/key-status';
+import { createSigningKeyRepository } from '../../auth/signing-key.repository';
+import type { CliCommand } from '../command';
+import { parseDuration, parseFlags } from '../flags';
+import { timestamp } from '../format';
+
+// Publishing a key weeks ahead is almost surely a typo in the unit.
+const MAX_ACTIVATION_DELAY_MS = 30 * 24 * 60 * 60 * 1000;
+
+export const keysRotateCommand: CliCommand = {
+  name: 'keys:rotate',
+  usage: 'keys:rotate [--activate-in DURATION]',
+  summary: 'publishes a new signing key now, signs with it after DURATION (default 10m); the old key verifies until its tokens expire',
+  prepare(argv) {
+    const flags = parseFlags(argv, { 'activate-in': { type: 'string' } });
+    const raw = flags['activate-in'];
+    const delayMs = raw === undefined ? undefined : parseDuration('activate-in', raw, MAX_ACTIVATION_DELAY_MS);
+
+    return async (context) => {
+      const { config, clock } = context;
+      const repository = createSigningKeyRepository(context.database().db);
+      const hadKeys = (await repository.list()).length > 0;
+      // Loading the set first proves KEYCARD_SECRET opens the stored keys: a key sealed with
+      // another secret would stop every server at its next reload.
+      const keySet = await context.keySet();
+      const kid = hadKeys ? await keySet.rotate(delayMs === undefined ? {} : { activatesAt: clock.now() + delayMs }) : keySet.signingKey().kid;
+
+      const statuses = describeKeys(await repository.list(), clock.now(), config.accessTokenTtlMs + config.clockToleranceMs);
+      const index = statuses.findIndex((status) => status.kid === kid);
+      const added = statuses[index]!;
+      const previous = statuses[index - 1];
+      const signs = added.state === 'active' ? 'signs from now' : `signs from ${timestamp(added.activatesAt)}`;
+      const old = previous && previous.state !== 'retired' ? `; ${previous.kid} keeps verifying until ${timestamp(previous.retiresAt)}` : '';
+      context.print(`published ${kid} (${added.alg}); it ${signs}${old}`);
+    };
+  },
+};

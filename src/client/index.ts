@@ -1,0 +1,7 @@
+/** The Keycard client SDK: one import for Node, mobile and browser code. */
+export { createKeycardClient } from './keycard-client';
+export type { AuthPayload, GraphQLResult, KeycardClient, KeycardClientOptions, LoginFields, Me, MySession, SignupFields } from './keycard-client';
+export { KeycardApiError } from './keycard-api-error';
+export { createMemoryRefreshTokenStore, type RefreshTokenStore } from './refresh-token-store';
+export { execute, type ExecuteOptions, type ExecutionResult, type GraphQLErrorShape } from './execute';
+export * from './generated/graphql';

@@ -1,0 +1,210 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { readCsrfCookie } from './csrf-cookie';
+import { execute, type GraphQLErrorShape } from './execute';
+import {
+  LoginDocument,
+  LogoutAllDocument,
+  LogoutDocument,
+  MeDocument,
+  MySessionsDocument,
+  RefreshDocument,
+  SignupDocument,
+  type AuthPayloadFieldsFragment,
+  type LoginInput,
+  type MeQuery,
+  type MySessionsQuery,
+  type SignupInput,
+} from './generated/graphql';
+import { hasError, KeycardApiError, notSignedIn } from './keycard-api-error';
+import { createMemoryRefreshTokenStore, type RefreshTokenStore } from './refresh-token-store';
+import { singleFlight } from './single-flight';
+
+interface CommonOptions {
+  /** The GraphQL endpoint: `https://api.example.com/graphql`, or `/graphql` in a page of the same origin. */
+  endpoint: string;
+  /** Defaults to the global fetch. Wrap it to add headers, logging or a timeout. */
+  fetch?: typeof fetch;
+}
+
+export type KeycardClientOptions =
+  | (CommonOptions & {
+      /** Node, mobile apps, services: the refresh token comes back in the JSON body and is kept in `storage`. */
+      mode: 'body';
+      /** @default a store in memory, lost when the process ends */
+      storage?: RefreshTokenStore;
+    })
+  | (CommonOptions & {
+      /**
+       * Browsers: the refresh token lives in an HttpOnly cookie that scripts never see; the
+       * client sends the X-CSRF-Token header on refresh and logout.
+       */
+      mode: 'cookie';
+    });
+
+export type SignupFields = Omit<SignupInput, 'delivery'>;
+export type LoginFields = Omit<LoginInput, 'delivery'>;
+export type AuthPayload = AuthPayloadFieldsFragment;
+export type Me = MeQuery['me'];
+export type MySession = NonNullable<NonNullable<MySessionsQuery['me']>['sessions']>[number];
+
+export interface GraphQLResult<TData> {
+  data: TData | null | undefined;
+  errors: GraphQLErrorShape[] | undefined;
+}
+
+export interface KeycardClient {
+  readonly mode: 'body' | 'cookie';
+  signup(input: SignupFields): Promise<AuthPayload>;
+  login(input: LoginFields): Promise<AuthPayload>;
+  /** Rotates the refresh token for a new access token. Concurrent calls share one request. */
+  refresh(): Promise<AuthPayload>;
+  /** Ends this session. False when there was no session left to end; local state is cleared either way. */
+  logout(): Promise<boolean>;
+  logoutAll(): Promise<boolean>;
+  /** The signed-in user, or null with no access token. */
+  me(): Promise<Me>;
+  /** The signed-in user's live sessions, or null with no access token. */
+  sessions(): Promise<MySession[] | null>;
+  /**
+   * Any typed document, with the access token and the refresh-on-expiry retry. Returns data and
+   * errors as the server sent them, since GraphQL keeps partial data next to field errors.
+   */
+  request<TData, TVariables extends Record<string, unknown>>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables): Promise<GraphQLResult<TData>>;
+  /** The access token in memory, e.g. to paste into Apollo Sandbox's Authorization header. */
+  accessToken(): string | null;
+}
+
+/**
+ * A typed Keycard client. The access token lives only in memory (never in localStorage, where
+ * any injected script could read it). When a call fails with UNAUTHENTICATED TOKEN_EXPIRED the
+ * client refreshes once and retries; concurrent calls share that one refresh.
+ */
+export function createKeycardClient(options: KeycardClientOptions): KeycardClient {
+  const { endpoint, mode } = options;
+  const fetchImpl = options.fetch;
+  const store = options.mode === 'body' ? (options.storage ?? createMemoryRefreshTokenStore()) : null;
+  // Cookie mode: ride the browser's cookie jar. Body mode: never send cookies, so a body-mode
+  // client in a browser cannot be steered by a cookie it did not ask for.
+  const credentials: RequestCredentials = mode === 'cookie' ? 'include' : 'omit';
+  let accessToken: string | null = null;
+  let lastCsrfToken: string | null = null;
+
+  function send<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+    bearer: string | null,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResult<TData>> {
+    return execute(endpoint, document, variables, { accessToken: bearer ?? undefined, fetch: fetchImpl, credentials, headers });
+  }
+
+  /** OWASP CSRF cheat sheet: a custom header that a cross-site form or image can never carry. */
+  function csrfHeaders(): Record<string, string> {
+    const token = readCsrfCookie() ?? lastCsrfToken;
+    return token ? { 'x-csrf-token': token } : {};
+  }
+
+  async function adopt(payload: AuthPayload): Promise<AuthPayload> {
+    accessToken = payload.accessToken;
+    if (store) await store.set(payload.refreshToken);
+    else if (payload.csrfToken) lastCsrfToken = payload.csrfToken;
+    return payload;
+  }
+
+  async function forget(): Promise<void> {
+    accessToken = null;
+    lastCsrfToken = null;
+    if (store) await store.set(null);
+  }
+
+  function dataOrThrow<TData>(result: GraphQLResult<TData>): TData {
+    if (result.errors?.length || !result.data) throw new KeycardApiError(result.errors ?? []);
+    return result.data;
+  }
+
+  const refresh = singleFlight(async (): Promise<AuthPayload> => {
+    let result: GraphQLResult<{ refresh: AuthPayload }>;
+    if (store) {
+      const refreshToken = await store.get();
+      if (!refreshToken) throw notSignedIn();
+      result = await send(RefreshDocument, { refreshToken }, null);
+    } else {
+      result = await send(RefreshDocument, {}, null, csrfHeaders());
+    }
+    // The session is over (expired, revoked, reused): drop what we hold. A CSRF refusal or a
+    // network error says nothing about the session, so the tokens are kept.
+    if (hasError(result.errors, 'INVALID_REFRESH_TOKEN')) await forget();
+    return adopt(dataOrThrow(result).refresh);
+  });
+
+  async function authorized<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<GraphQLResult<TData>> {
+    const sentWith = accessToken;
+    const first = await send(document, variables, sentWith);
+    if (sentWith === null || !hasError(first.errors, 'UNAUTHENTICATED', 'TOKEN_EXPIRED')) return first;
+    // A call that left before another one's refresh finished retries with the new token
+    // instead of refreshing a second time.
+    if (accessToken === sentWith) {
+      try {
+        await refresh();
+      } catch (error) {
+        if (error instanceof KeycardApiError) return first;
+        throw error;
+      }
+    }
+    if (accessToken === null) return first;
+    return send(document, variables, accessToken);
+  }
+
+  return {
+    mode,
+
+    async signup(input) {
+      const result = await send(SignupDocument, { input: { ...input, delivery: mode === 'cookie' ? 'COOKIE' : 'BODY' } }, null);
+      return adopt(dataOrThrow(result).signup);
+    },
+
+    async login(input) {
+      const result = await send(LoginDocument, { input: { ...input, delivery: mode === 'cookie' ? 'COOKIE' : 'BODY' } }, null);
+      return adopt(dataOrThrow(result).login);
+    },
+
+    refresh,
+
+    async logout() {
+      let result: GraphQLResult<{ logout: boolean }>;
+      const refreshToken = store ? await store.get() : null;
+      if (refreshToken) result = await send(LogoutDocument, { refreshToken }, null);
+      else if (store && !accessToken) return false;
+      // The bearer goes along so that the session still ends when the browser did not send the cookie.
+      else result = await send(LogoutDocument, {}, accessToken, store ? {} : csrfHeaders());
+      if (hasError(result.errors, 'UNAUTHENTICATED')) {
+        await forget();
+        return false;
+      }
+      const ended = dataOrThrow(result).logout;
+      await forget();
+      return ended;
+    },
+
+    async logoutAll() {
+      const ended = dataOrThrow(await authorized(LogoutAllDocument, {})).logoutAll;
+      await forget();
+      return ended;
+    },
+
+    async me() {
+      return dataOrThrow(await authorized(MeDocument, {})).me;
+    },
+
+    async sessions() {
+      return dataOrThrow(await authorized(MySessionsDocument, {})).me?.sessions ?? null;
+    },
+
+    request: authorized,
+
+    accessToken: () => accessToken,
+  };
+}

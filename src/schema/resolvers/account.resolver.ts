@@ -1,0 +1,16 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { RequestContext } from '../../context';
+import { requireViewer } from '../viewer';
+
+@Resolver()
+export class AccountResolver {
+  @Mutation(() => Boolean, { description: 'Needs the current password. Ends every other session of the user; this one stays.' })
+  async changePassword(
+    @Arg('currentPassword', () => String) currentPassword: string,
+    @Arg('newPassword', () => String) newPassword: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<boolean> {
+    await ctx.services.accounts.changePassword(requireViewer(ctx), currentPassword, newPassword, ctx.origin);
+    return true;
+  }
+}

@@ -1,0 +1,24 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { AuditEvent } from './audit-event.type';
+import { PageInfo } from './user-connection.type';
+
+@ObjectType()
+export class AuditEventEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => AuditEvent)
+  node!: AuditEvent;
+}
+
+@ObjectType({ description: 'Relay-style connection, newest event first.' })
+export class AuditEventConnection {
+  @Field(() => [AuditEventEdge])
+  edges!: AuditEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'Events matching the filters, on every page.' })
+  totalCount!: number;
+}

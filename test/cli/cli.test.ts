@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { createCliWorkspace, type CliWorkspace } from './run-cli';
+
+const COMMANDS = 'migrate, user:create, user:set-role, keys:rotate, keys:list, tokens:prune';
+
+describe('cli dispatch', () => {
+  let cli: CliWorkspace;
+  before(() => {
+    cli = createCliWorkspace();
+  });
+  after(() => cli.remove());
+
+  it('no command, an unknown command and an unknown option exit 2 with one line, and open nothing', async () => {
+    const [none, unknown, option] = await Promise.all([cli.run([]), cli.run(['users:delete']), cli.run(['keys:list', '--all'])]);
+    assert.deepEqual(none, { code: 2, stdout: '', stderr: `keycard: missing command (one of: ${COMMANDS}; or help)\n` });
+    assert.deepEqual(unknown, { code: 2, stdout: '', stderr: `keycard: unknown command "users:delete" (one of: ${COMMANDS}; or help)\n` });
+    assert.deepEqual(option, { code: 2, stdout: '', stderr: "keycard keys:list: unknown option '--all'\n" });
+    assert.equal(fs.existsSync(cli.databaseFile), false);
+  });
+
+  it('a bad environment value stops the command with one line naming the variable', async () => {
+    const result = await cli.run(['keys:list'], { env: { JWT_ALG: 'HS256' } });
+    assert.deepEqual(result, { code: 1, stdout: '', stderr: 'keycard keys:list: JWT_ALG: Invalid option: expected one of "ES256"|"RS256"|"PS256"\n' });
+  });
+
+  it('migrate creates the schema on a new database, and a second run has nothing to apply', async () => {
+    const first = await cli.run(['migrate']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^[1-9]\d* migrations? applied; the database is up to date\n$/);
+    const second = await cli.run(['migrate']);
+    assert.deepEqual(second, { code: 0, stdout: '0 migrations applied; the database is up to date\n', stderr: '' });
+
+    const sqlite = new Database(cli.databaseFile, { readonly: true });
+    const tables = (sqlite.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>).map((row) => row.name);
+    sqlite.close();
+    for (const table of ['users', 'sessions', 'refresh_tokens', 'signing_keys', 'audit_events']) assert.ok(tables.includes(table), table);
+  });
+});

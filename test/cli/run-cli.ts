@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST_SECRET, startTestApp, type TestApp } from '../support/app';
+import { ManualClock } from '../support/clock';
+
+/** The compiled CLI beside this compiled test: <outDir>/test/cli -> <outDir>/src/cli/main.js. */
+export const CLI_MAIN = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A temporary directory with its own database file; the CLI runs there as a child process
+ * (cwd included, so no stray .env is read) with only the environment given here.
+ */
+export interface CliWorkspace {
+  readonly directory: string;
+  readonly databaseFile: string;
+  readonly env: Record<string, string>;
+  run(args: readonly string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
+  /** A Keycard server on the same database file, its clock at the real time of the CLI. */
+  startApp(clock?: ManualClock): Promise<TestApp>;
+  remove(): void;
+}
+
+export function createCliWorkspace(): CliWorkspace {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-cli-'));
+  const databaseFile = path.join(directory, 'k.db');
+  const env = { DATABASE_URL: `file:${databaseFile}`, KEYCARD_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
+  return {
+    directory,
+    databaseFile,
+    env,
+    run(args, options = {}) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+          cwd: directory,
+          env: { PATH: process.env.PATH ?? '', ...env, ...options.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+        // A command that never reads stdin may exit before this write lands.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.stdin ?? '');
+      });
+    },
+    startApp(clock = new ManualClock(Date.now())) {
+      return startTestApp({ DATABASE_URL: `file:${databaseFile}` }, { clock });
+    },
+    remove() {
+      fs.rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
+import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../src/abuse/attempt-limiter';
+import { createSqliteLimiterStore } from '../../src/abuse/limiter-store';
+
+const MINUTE = 60_000;
+
+async function refusal(limiter: AttemptLimiter, key: string): Promise<LimitExceeded> {
+  try {
+    await limiter.take(key);
+  } catch (error) {
+    assert.ok(error instanceof LimitExceeded, `expected LimitExceeded, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the attempt to be refused');
+}
+
+async function takeTimes(limiter: AttemptLimiter, key: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await limiter.take(key);
+}
+
+/**
+ * rate-limiter-flexible reads Date.now() itself, so these tests move Date with the test
+ * runner's mock timers instead of sleeping.
+ */
+describe('#26 attempt limiter on SQLite', () => {
+  let sqlite: Database.Database;
+  beforeEach(() => {
+    sqlite = new Database(':memory:');
+  });
+  afterEach(() => sqlite.close());
+
+  it('#26 login blocks grow: one window, then twice as long each time, up to the maximum', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'LOGIN_TEST', points: 2, windowMs: 15 * MINUTE, maxBlockMs: 60 * MINUTE });
+    const seen: number[] = [];
+    for (let block = 0; block < 4; block++) {
+      await takeTimes(limiter, 'k', 2);
+      const first = await refusal(limiter, 'k');
+      assert.equal(first.blockStarted, true);
+      seen.push(first.retryAfterMs);
+      const during = await refusal(limiter, 'k');
+      assert.equal(during.blockStarted, false, 'one block is started (and audited) once');
+      t.mock.timers.tick(first.retryAfterMs - 1000);
+      await refusal(limiter, 'k');
+      t.mock.timers.tick(1001);
+    }
+    assert.deepEqual(seen, [15 * MINUTE, 30 * MINUTE, 60 * MINUTE, 60 * MINUTE]);
+  });
+
+  it('#26 reset forgets failures and strikes: the next block is one window again', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'LOGIN_TEST', points: 1, windowMs: MINUTE, maxBlockMs: 10 * MINUTE });
+    await limiter.take('k');
+    assert.equal((await refusal(limiter, 'k')).retryAfterMs, MINUTE);
+    t.mock.timers.tick(MINUTE + 1);
+    await limiter.reset('k');
+    await limiter.take('k');
+    assert.equal((await refusal(limiter, 'k')).retryAfterMs, MINUTE);
+  });
+
+  it('#26 without back-off a block lasts until the window ends, and the next window starts afresh', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'SIGNUP_TEST', points: 2, windowMs: 10 * MINUTE });
+    await limiter.take('ip');
+    t.mock.timers.tick(4 * MINUTE);
+    await limiter.take('ip');
+    assert.equal((await refusal(limiter, 'ip')).retryAfterMs, 6 * MINUTE);
+    t.mock.timers.tick(6 * MINUTE + 1);
+    await takeTimes(limiter, 'ip', 2);
+  });
+
+  it('#26 a refund gives one attempt back; keys and limiters do not share counts', async () => {
+    const store = createSqliteLimiterStore(sqlite);
+    const a = createAttemptLimiter(store, { name: 'A', points: 1, windowMs: MINUTE });
+    const b = createAttemptLimiter(store, { name: 'B', points: 1, windowMs: MINUTE });
+    await a.take('k');
+    await a.refund('k');
+    await a.take('k');
+    await refusal(a, 'k');
+    await a.take('other');
+    await b.take('k');
+  });
+
+  it('#26 failures recorded after the fact: the one that reaches the limit starts the block, check() refuses until the window ends', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
+    await limiter.check('ip');
+    assert.equal(await limiter.fail('ip'), null);
+    await limiter.check('ip');
+    const block = await limiter.fail('ip');
+    assert.ok(block?.blockStarted);
+    assert.equal(block.retryAfterMs, MINUTE);
+    t.mock.timers.tick(10_000);
+    await assert.rejects(limiter.check('ip'), (error: unknown) => error instanceof LimitExceeded && !error.blockStarted && error.retryAfterMs === 50_000);
+    assert.equal(await limiter.fail('ip'), null, 'a later failure starts no second block');
+    t.mock.timers.tick(50_001);
+    await limiter.check('ip');
+  });
+
+  it('counters survive a new limiter on the same database (a restart), and expired ones are cleared', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const before = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'A', points: 1, windowMs: MINUTE });
+    await before.take('k');
+    const store = createSqliteLimiterStore(sqlite);
+    await refusal(createAttemptLimiter(store, { name: 'A', points: 1, windowMs: MINUTE }), 'k');
+    t.mock.timers.tick(2 * MINUTE);
+    assert.ok((await store.clearExpired()) >= 1);
+    assert.deepEqual(sqlite.prepare('select count(*) as n from rate_limits').get(), { n: 0 });
+  });
+});

@@ -1,0 +1,21 @@
+import { createArgon2Hasher, FAST_TEST_ARGON2ID, type PasswordHasher } from '../../src/auth/password';
+
+/** The fast test argon2id, counting every password check (a real user's or the dummy one). */
+export function countingHasher(): PasswordHasher & { readonly checks: number } {
+  const inner = createArgon2Hasher(FAST_TEST_ARGON2ID);
+  let checks = 0;
+  return {
+    get checks() {
+      return checks;
+    },
+    hash: (password) => inner.hash(password),
+    verify(hash, password) {
+      checks += 1;
+      return inner.verify(hash, password);
+    },
+    verifyDummy(password) {
+      checks += 1;
+      return inner.verifyDummy(password);
+    },
+  };
+}
