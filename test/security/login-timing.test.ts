@@ -34,11 +34,11 @@ describe('#27 login answers', () => {
       for (let i = 0; i < RUNS; i++) {
         // Alternate which goes first, so neither side always runs right after the other.
         const wrongFirst = i % 2 === 0 ? null : await attempt(email);
-        const a = await attempt(uniqueEmail('nobody'));
-        const c = wrongFirst ?? (await attempt(email));
-        unknown.push(a.ms);
-        wrong.push(c.ms);
-        answers.add(JSON.stringify(a.error)).add(JSON.stringify(c.error));
+        const unknownEmail = await attempt(uniqueEmail('nobody'));
+        const wrongPassword = wrongFirst ?? (await attempt(email));
+        unknown.push(unknownEmail.ms);
+        wrong.push(wrongPassword.ms);
+        answers.add(JSON.stringify(unknownEmail.error)).add(JSON.stringify(wrongPassword.error));
       }
       assert.equal(answers.size, 1, `different answers: ${[...answers].join(' / ')}`);
       assert.equal(JSON.parse([...answers][0]!).extensions.code, 'INVALID_CREDENTIALS');
