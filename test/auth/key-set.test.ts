@@ -165,7 +165,7 @@ describe('key set', () => {
   });
 
   for (const alg of ['RS256', 'PS256'] as const) {
-    it(`JWT_ALG=${alg} keys sign tokens of that algorithm, and an ES256 token is refused by an ${alg} key`, async () => {
+    it(`JWT_ALG=${alg} keys sign tokens of that algorithm, and an ES256 token is refused by the ${alg} key`, async () => {
       const clock = new ManualClock();
       const keySet = await keySetOn(storage(), clock, { algorithm: alg });
       const tokens = tokensOf(keySet, clock);
