@@ -1,15 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import { createAccessTokenService, type AccessTokenService } from './auth/access-token';
+import type { AccessTokenService } from './auth/access-token';
 import { startKeyMaintenance } from './auth/key-maintenance';
-import { createKeySet, type KeySet } from './auth/key-set';
+import type { KeySet } from './auth/key-set';
 import { createArgon2Hasher, type PasswordHasher } from './auth/password';
 import { applyPermissions } from './auth/apply-permissions';
 import { deriveSecretKeys } from './auth/secret-keys';
-import { createSigningKeyRepository } from './auth/signing-key.repository';
 import type { SigningAlgorithm } from './auth/signing-keys';
-import { createAccountService } from './accounts/account.service';
-import { createUserRepository } from './accounts/user.repository';
-import { createAuditRepository, type AuditRepository } from './audit/audit.repository';
+import type { AuditRepository } from './audit/audit.repository';
+import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
 import { createSqliteLimiterStore, type LimiterStore } from './abuse/limiter-store';
 import { withRateLimits } from './abuse/limited-services';
@@ -23,8 +21,6 @@ import { createApolloServer } from './http/apollo';
 import { createHttpServer, type KeycardServer } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { buildBaseSchema } from './schema/build-schema';
-import { createSessionRepository } from './sessions/session.repository';
-import { createSessionService } from './sessions/session.service';
 import { pruneExpired, type PruneResult } from './sessions/prune';
 import { startPruneTimer } from './sessions/prune-timer';
 
@@ -60,39 +56,14 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   try {
     applyMigrations(database.db);
     const secretKeys = deriveSecretKeys(config.secret);
-    const keySet = await createKeySet({
-      repository: createSigningKeyRepository(database.db),
-      encryptionKey: secretKeys.keyEncryption,
+    const keySet = await openKeySet(database.db, config, clock, secretKeys, deps.signingAlgorithm);
+    const { accessTokens, audit, sessionRepository, sessions, accounts } = createCoreServices({
+      db: database.db,
+      config,
       clock,
-      algorithm: deps.signingAlgorithm ?? config.jwtAlgorithm,
-      verifyWindowMs: config.accessTokenTtlMs + config.clockToleranceMs,
-    });
-    const accessTokens = createAccessTokenService({
       keySet,
-      clock,
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      ttlMs: config.accessTokenTtlMs,
-      clockToleranceMs: config.clockToleranceMs,
-    });
-    const audit = createAuditRepository(database.db);
-    const sessionRepository = createSessionRepository(database.db);
-    const sessions = createSessionService({
-      sessions: sessionRepository,
-      accessTokens,
-      clock,
-      refreshTokenTtlMs: config.refreshTokenTtlMs,
-      sessionMaxAgeMs: config.sessionMaxAgeMs,
-      refreshReuseGraceMs: config.refreshReuseGraceMs,
-      refreshDerivationKey: secretKeys.refreshDerivation,
-      csrfKey: secretKeys.csrf,
-    });
-    const accounts = createAccountService({
-      users: createUserRepository(database.db),
-      audit,
-      sessions,
+      secretKeys,
       hasher: deps.hasher ?? createArgon2Hasher(),
-      clock,
     });
     const limiterStore = deps.limiterStore ?? createSqliteLimiterStore(database.sqlite);
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });

@@ -35,12 +35,6 @@ export const RefreshErrorReason = {
 } as const;
 export type RefreshErrorReason = (typeof RefreshErrorReason)[keyof typeof RefreshErrorReason];
 
-const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
-
-export function isKnownCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && KNOWN_CODES.has(code);
-}
-
 /** A GraphQL error whose code is one of ours. Only these reach a client with their message. */
 export class KeycardError extends GraphQLError {
   readonly code: ErrorCode;

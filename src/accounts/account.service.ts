@@ -85,16 +85,14 @@ export function createAccountService(options: AccountServiceOptions) {
       return users.findById(id);
     },
 
-    async findUsers(ids: readonly string[]) {
-      return users.findManyByIds(ids);
-    },
-
     async findUserByEmail(email: string) {
       return users.findByEmail(parseEmail(email));
     },
 
-    async listUsers(first: number, after?: { createdAt: Date; id: string }) {
-      return users.page({ first, after });
+    /** Oldest account first; one extra row tells whether another page follows. */
+    async listUsers(first: number, after?: { at: Date; id: string }) {
+      const { rows, totalCount } = await users.page({ first, after: after && { createdAt: after.at, id: after.id } });
+      return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
     },
 
     /** Nobody can demote the last active ADMIN: the system would have no one left to manage it. */

@@ -55,11 +55,9 @@ export type DisabledOutcome =
 export interface UserRepository {
   findById(id: string): Promise<UserRow | undefined>;
   findByEmail(normalizedEmail: string): Promise<UserRow | undefined>;
-  findManyByIds(ids: readonly string[]): Promise<UserRow[]>;
   /** Inserts the user and its audit event together; EmailTakenError on a duplicate email. */
   create(user: NewUser, audit: AuditEventInput): Promise<UserRow>;
   setRole(id: string, role: Role, at: Date, audit: AuditEventInput): Promise<UserRow | undefined>;
-  setPasswordHash(id: string, passwordHash: string, at: Date): Promise<void>;
   /** New hash, every other session ended and the audit event, in one transaction; null if the hash moved on meanwhile. */
   changePassword(id: string, change: PasswordChange): Promise<{ sessionsEnded: number } | null>;
   /**
@@ -95,10 +93,6 @@ export function createUserRepository(db: Db): UserRepository {
     async findByEmail(email) {
       return byEmail.get({ email });
     },
-    async findManyByIds(ids) {
-      if (ids.length === 0) return [];
-      return db.select().from(users).where(sql`${users.id} in ${ids}`).all();
-    },
     async create(user, audit) {
       try {
         return db.transaction(
@@ -127,9 +121,6 @@ export function createUserRepository(db: Db): UserRepository {
         },
         { behavior: 'immediate' },
       );
-    },
-    async setPasswordHash(id, passwordHash, at) {
-      db.update(users).set({ passwordHash, updatedAt: at }).where(eq(users.id, id)).run();
     },
     async changePassword(id, change) {
       return db.transaction(

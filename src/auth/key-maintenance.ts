@@ -1,12 +1,9 @@
 import type { Logger } from '../logger';
+import { startRecurringTask, type RecurringTask } from '../recurring-task';
 import type { KeySet } from './key-set';
 
-export interface KeyMaintenance {
-  /** One reload (and rotation, when due); failures are logged, the current set stays in use. */
-  runOnce(): Promise<void>;
-  /** Stops the timer and waits for a run in progress, so the database can be closed after it. */
-  stop(): Promise<void>;
-}
+/** runOnce: one reload (and rotation, when due); failures are logged, the current set stays in use. */
+export type KeyMaintenance = RecurringTask;
 
 export interface KeyMaintenanceOptions {
   keySet: KeySet;
@@ -24,32 +21,15 @@ export interface KeyMaintenanceOptions {
  */
 export function startKeyMaintenance(options: KeyMaintenanceOptions): KeyMaintenance {
   const { keySet, logger, reloadIntervalMs, rotationIntervalMs } = options;
-  let running: Promise<void> | null = null;
-
-  async function maintain(): Promise<void> {
-    await keySet.reload();
-    if (rotationIntervalMs === null) return;
-    const kid = await keySet.rotateIfOlderThan(rotationIntervalMs);
-    if (kid) logger.info({ kid }, 'signing key rotated automatically (KEY_ROTATION_INTERVAL)');
-  }
-
-  function runOnce(): Promise<void> {
-    // A slow run is not stacked on itself.
-    running ??= maintain()
-      .catch((error: unknown) => logger.error({ err: error }, 'signing key reload failed; keeping the current key set'))
-      .finally(() => {
-        running = null;
-      });
-    return running;
-  }
-
-  const timer = setInterval(() => void runOnce(), reloadIntervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return startRecurringTask({
+    intervalMs: reloadIntervalMs,
+    logger,
+    failure: 'signing key reload failed; keeping the current key set',
+    run: async () => {
+      await keySet.reload();
+      if (rotationIntervalMs === null) return;
+      const kid = await keySet.rotateIfOlderThan(rotationIntervalMs);
+      if (kid) logger.info({ kid }, 'signing key rotated automatically (KEY_ROTATION_INTERVAL)');
     },
-  };
+  });
 }

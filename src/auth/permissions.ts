@@ -23,7 +23,11 @@ const isAdmin = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestConte
   return ctx.viewer.role === 'ADMIN' ? true : errors.forbidden('ADMIN_ONLY', 'Only an ADMIN can do this.');
 });
 
-/** Private fields of a User: the user themself, an ADMIN, or whoever just proved to be that user. */
+/**
+ * Private fields of a User: the user themself, an ADMIN, or whoever just proved to be that user.
+ * No cache: shield's 'strict' cache hashes parent and args (object-hash) on every field, which
+ * costs far more than these comparisons.
+ */
 const isSelfOrAdmin = rule({ cache: 'no_cache' })((parent: { id: string }, _args, ctx: RequestContext) => {
   if (ctx.provenUsers.has(parent.id)) return true;
   if (!ctx.viewer) return needsViewer(ctx);

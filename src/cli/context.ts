@@ -1,25 +1,17 @@
-import { createAccountService, type AccountService } from '../accounts/account.service';
-import { createUserRepository } from '../accounts/user.repository';
-import { createAccessTokenService } from '../auth/access-token';
-import { createKeySet, type KeySet } from '../auth/key-set';
+import type { AccountService } from '../accounts/account.service';
+import type { KeySet } from '../auth/key-set';
 import { createArgon2Hasher } from '../auth/password';
 import { deriveSecretKeys } from '../auth/secret-keys';
-import { createSigningKeyRepository } from '../auth/signing-key.repository';
-import { createAuditRepository } from '../audit/audit.repository';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
+import { createCoreServices, openKeySet } from '../core-services';
 import type { DatabaseHandle } from '../db/client';
-import { createSessionRepository } from '../sessions/session.repository';
-import { createSessionService } from '../sessions/session.service';
 import type { CliContext } from './command';
 import { openMigratedDatabase } from './database';
 import { readStandardInput } from './stdin';
 import { CliError } from './cli-error';
 
-/**
- * The server's own factories, minus HTTP: a command gets the same validation, key handling and
- * audit trail as a request would, and builds only what it asks for.
- */
+/** The server's own core (src/core-services.ts), minus HTTP; a command builds only what it asks for. */
 export function createCliContext(config: Config, clock: Clock): CliContext & { close(): void } {
   let opened: { handle: DatabaseHandle; applied: number } | null = null;
   let keySet: Promise<KeySet> | null = null;
@@ -39,37 +31,13 @@ export function createCliContext(config: Config, clock: Clock): CliContext & { c
     database: () => open().handle,
     appliedMigrations: () => open().applied,
     keySet() {
-      keySet ??= createKeySet({
-        repository: createSigningKeyRepository(open().handle.db),
-        encryptionKey: secretKeys.keyEncryption,
-        clock,
-        algorithm: config.jwtAlgorithm,
-        verifyWindowMs: config.accessTokenTtlMs + config.clockToleranceMs,
-      });
+      keySet ??= openKeySet(open().handle.db, config, clock, secretKeys);
       return keySet;
     },
     accounts() {
       accounts ??= (async () => {
-        const { db } = open().handle;
-        const accessTokens = createAccessTokenService({
-          keySet: await context.keySet(),
-          clock,
-          issuer: config.jwtIssuer,
-          audience: config.jwtAudience,
-          ttlMs: config.accessTokenTtlMs,
-          clockToleranceMs: config.clockToleranceMs,
-        });
-        const sessions = createSessionService({
-          sessions: createSessionRepository(db),
-          accessTokens,
-          clock,
-          refreshTokenTtlMs: config.refreshTokenTtlMs,
-          sessionMaxAgeMs: config.sessionMaxAgeMs,
-          refreshReuseGraceMs: config.refreshReuseGraceMs,
-          refreshDerivationKey: secretKeys.refreshDerivation,
-          csrfKey: secretKeys.csrf,
-        });
-        return createAccountService({ users: createUserRepository(db), audit: createAuditRepository(db), sessions, hasher: createArgon2Hasher(), clock });
+        const core = createCoreServices({ db: open().handle.db, config, clock, keySet: await context.keySet(), secretKeys, hasher: createArgon2Hasher() });
+        return core.accounts;
       })();
       return accounts;
     },

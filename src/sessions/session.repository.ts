@@ -3,7 +3,7 @@ import type { Role } from '../auth/access-token';
 import { insertAuditEvent } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
-import { refreshTokens, sessions, users, type RefreshTokenRow, type SessionRow } from '../db/schema';
+import { refreshTokens, sessions, users, type RefreshTokenRow, type SessionRow, type UserRow } from '../db/schema';
 
 export interface NewRefreshToken {
   id: string;
@@ -15,7 +15,7 @@ export interface NewRefreshToken {
 export interface RefreshState {
   token: RefreshTokenRow;
   session: SessionRow;
-  user: { id: string; role: Role; disabledAt: Date | null };
+  user: UserRow;
 }
 
 /** What the request path needs to know about a session to honour an access token. */
@@ -90,7 +90,7 @@ export function createSessionRepository(db: Db): SessionRepository {
     .where(eq(sessions.id, sql.placeholder('id')))
     .prepare();
   const refreshState = db
-    .select({ token: refreshTokens, session: sessions, user: { id: users.id, role: users.role, disabledAt: users.disabledAt } })
+    .select({ token: refreshTokens, session: sessions, user: users })
     .from(refreshTokens)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .innerJoin(users, eq(users.id, sessions.userId))

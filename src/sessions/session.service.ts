@@ -120,7 +120,7 @@ export function createSessionService(options: SessionServiceOptions) {
      * Rotates a refresh token (RFC 9700 §4.14.2). A rotated token presented again within the
      * grace window gets the same successor; later, it is theft: the whole family is revoked.
      */
-    async refresh(presented: string, origin: RequestOrigin, csrf: { required: boolean; header: string | undefined }): Promise<IssuedTokens> {
+    async refresh(presented: string, origin: RequestOrigin, csrf: { required: boolean; header: string | undefined }): Promise<IssuedTokens & { user: UserRow }> {
       if (!looksLikeRefreshToken(presented)) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
       const hash = hashRefreshToken(presented);
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
@@ -137,7 +137,7 @@ export function createSessionService(options: SessionServiceOptions) {
         if (token.rotatedAt !== null) {
           const replay = await replayWithinGrace(presented, state, now);
           if (replay) {
-            return issue(user.id, user.role, session.id, replay.token, replay.expiresAt, csrf.required ? csrf.header! : null);
+            return { ...issue(user.id, user.role, session.id, replay.token, replay.expiresAt, csrf.required ? csrf.header! : null), user };
           }
           await sessions.revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSED, new Date(now), {
             type: AuditEventType.REFRESH_TOKEN_REUSED,
@@ -164,7 +164,7 @@ export function createSessionService(options: SessionServiceOptions) {
           sessionExpiresAt: expiresAt,
           audit: { type: AuditEventType.TOKEN_REFRESHED, userId: user.id, actorId: user.id, sessionId: session.id, ...origin },
         });
-        if (rotated) return issue(user.id, user.role, session.id, successor, expiresAt, csrf.required ? csrf.header! : null);
+        if (rotated) return { ...issue(user.id, user.role, session.id, successor, expiresAt, csrf.required ? csrf.header! : null), user };
         // Another request rotated this token between our read and our write: read again, and
         // the grace path hands out the successor it minted.
       }
@@ -214,10 +214,6 @@ export function createSessionService(options: SessionServiceOptions) {
         sessionId,
         ...origin,
       });
-    },
-
-    async findSession(id: string) {
-      return sessions.findById(id);
     },
 
     async listLive(userId: string) {

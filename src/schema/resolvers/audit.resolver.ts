@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { errors } from '../../errors';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { toConnection } from '../connection';
+import { encodeCursor, parseAfterCursor } from '../cursor';
 import { parsePageSize } from '../page-size';
 import { AuditEventConnection } from '../types/audit-event-connection.type';
 import { toAuditEvent } from '../types/audit-event.type';
@@ -16,20 +16,12 @@ export class AuditResolver {
     @Arg('type', () => String, { nullable: true }) type: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<AuditEventConnection> {
-    const size = parsePageSize(first);
-    const position = after ? decodeCursor(after) : undefined;
-    if (position === null) throw errors.badUserInput('after', 'The cursor is not valid.');
     const page = await ctx.services.audit.page({
-      first: size,
-      after: position && { at: position.createdAt, id: position.id },
+      first: parsePageSize(first),
+      after: parseAfterCursor(after),
       userId: userId ?? undefined,
       type: type ?? undefined,
     });
-    const edges = page.rows.map((row) => ({ cursor: encodeCursor(row.at, row.id), node: toAuditEvent(row) }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: page.totalCount,
-    };
+    return toConnection(page, (row) => encodeCursor(row.at, row.id), toAuditEvent);
   }
 }

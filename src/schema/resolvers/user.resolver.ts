@@ -1,15 +1,13 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { errors } from '../../errors';
-import { decodeCursor, encodeCursor } from '../cursor';
-import { MAX_PAGE_SIZE, parsePageSize } from '../page-size';
+import { toConnection } from '../connection';
+import { encodeCursor, parseAfterCursor } from '../cursor';
+import { parsePageSize } from '../page-size';
 import { AuditEvent, toAuditEvent } from '../types/audit-event.type';
 import { RoleEnum } from '../types/role.enum';
 import { Session, toSession } from '../types/session.type';
 import { UserConnection } from '../types/user-connection.type';
 import { toUser, User } from '../types/user.type';
-
-export { MAX_PAGE_SIZE };
 
 @Resolver(() => User)
 export class UserResolver {
@@ -32,18 +30,8 @@ export class UserResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<UserConnection> {
-    first ??= 20;
-    if (first < 0 || first > MAX_PAGE_SIZE) throw errors.badUserInput('first', `first must be between 0 and ${MAX_PAGE_SIZE}.`);
-    const position = after ? decodeCursor(after) : undefined;
-    if (position === null) throw errors.badUserInput('after', 'The cursor is not valid.');
-    const { rows, totalCount } = await ctx.services.accounts.listUsers(first, position);
-    const page = rows.slice(0, first);
-    const edges = page.map((row) => ({ cursor: encodeCursor(row.createdAt, row.id), node: toUser(row) }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount,
-    };
+    const page = await ctx.services.accounts.listUsers(parsePageSize(first), parseAfterCursor(after));
+    return toConnection(page, (row) => encodeCursor(row.createdAt, row.id), toUser);
   }
 
   @Mutation(() => User, { description: 'ADMIN. Takes effect on the next request of that user.' })
