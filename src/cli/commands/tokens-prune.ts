@@ -1,3 +1,4 @@
+import { createSqliteLimiterStore } from '../../abuse/limiter-store';
 import { createAuditRepository } from '../../audit/audit.repository';
 import { pruneExpired } from '../../sessions/prune';
 import { createSessionRepository } from '../../sessions/session.repository';
@@ -8,19 +9,21 @@ import { count } from '../format';
 export const tokensPruneCommand: CliCommand = {
   name: 'tokens:prune',
   usage: 'tokens:prune',
-  summary: 'deletes expired and ended sessions, expired refresh tokens and audit events past AUDIT_RETENTION',
+  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION and ended rate-limit windows',
   prepare(argv) {
     parseFlags(argv, {});
     return async (context) => {
-      const { db } = context.database();
+      const { db, sqlite } = context.database();
       const pruned = await pruneExpired({
         sessions: createSessionRepository(db),
         audit: createAuditRepository(db),
         clock: context.clock,
         auditRetentionMs: context.config.auditRetentionMs,
       });
+      // The same upkeep as the server's PRUNE_INTERVAL timer, rate-limit counters included.
+      const counters = await createSqliteLimiterStore(sqlite).clearExpired();
       context.print(
-        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')} and ${count(pruned.auditEvents, 'audit event')}`,
+        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')} and ${count(counters, 'rate-limit counter')}`,
       );
     };
   },
