@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { AccessTokenService } from './auth/access-token';
 import { startKeyMaintenance } from './auth/key-maintenance';
 import type { KeySet } from './auth/key-set';
-import { createArgon2Hasher, type PasswordHasher } from './auth/password';
+import { OWASP_ARGON2ID, createArgon2Hasher, type PasswordHasher } from './auth/password';
 import { applyPermissions } from './auth/apply-permissions';
 import { deriveSecretKeys } from './auth/secret-keys';
 import type { SigningAlgorithm } from './auth/signing-keys';
@@ -63,7 +63,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       clock,
       keySet,
       secretKeys,
-      hasher: deps.hasher ?? createArgon2Hasher(),
+      hasher: deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency),
     });
     const limiterStore = deps.limiterStore ?? createSqliteLimiterStore(database.sqlite);
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });

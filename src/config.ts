@@ -81,6 +81,7 @@ const envSchema = z.object({
   SANDBOX_ENABLED: flag.optional(),
   INTROSPECTION_ENABLED: flag.optional(),
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
+  ARGON2_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   // Abuse limits (security.md #24, #26): attempts per RATE_LIMIT_WINDOW, per account or client IP.
   LOGIN_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).max(100_000).default(5),
   LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -140,6 +141,8 @@ export interface Config {
   readonly sandboxEnabled: boolean;
   readonly introspectionEnabled: boolean;
   readonly bodyLimitBytes: number;
+  /** Password hashes in flight at once; unset: one per core (src/auth/password.ts). */
+  readonly argon2Concurrency: number | undefined;
   readonly logLevel: string;
   /** Abuse limits: attempts per window, per account or client IP; login blocks grow up to loginMaxBlockMs. */
   readonly rateLimits: Readonly<RateLimitSettings>;
@@ -237,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sandboxEnabled: e.SANDBOX_ENABLED ?? !production,
     introspectionEnabled: e.INTROSPECTION_ENABLED ?? !production,
     bodyLimitBytes: e.BODY_LIMIT,
+    argon2Concurrency: e.ARGON2_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     rateLimits: Object.freeze({
       loginPerAccount: e.LOGIN_LIMIT_PER_ACCOUNT,

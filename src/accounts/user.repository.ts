@@ -1,9 +1,9 @@
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Role } from '../auth/access-token';
-import { insertAuditEvent } from '../audit/audit.repository';
+import { createAuditWriter } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
-import { users, type UserRow } from '../db/schema';
+import { users, type UserListRow, type UserRow } from '../db/schema';
 import { endLiveSessionsOfUser } from '../sessions/session.repository';
 
 export class EmailTakenError extends Error {
@@ -65,7 +65,7 @@ export interface UserRepository {
    * The last active ADMIN is never disabled: the check and the write cannot interleave with another.
    */
   setDisabled(id: string, change: DisabledChange): Promise<DisabledOutcome>;
-  page(query: UserPageQuery): Promise<{ rows: UserRow[]; totalCount: number }>;
+  page(query: UserPageQuery): Promise<{ rows: UserListRow[]; totalCount: number }>;
   countActiveAdmins(): Promise<number>;
 }
 
@@ -77,6 +77,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function createUserRepository(db: Db): UserRepository {
+  const writeAudit = createAuditWriter(db);
   const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
   const byEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
   const count = db.select({ n: sql<number>`count(*)` }).from(users).prepare();
@@ -84,6 +85,29 @@ export function createUserRepository(db: Db): UserRepository {
     .select({ n: sql<number>`count(*)` })
     .from(users)
     .where(and(eq(users.role, 'ADMIN'), isNull(users.disabledAt)))
+    .prepare();
+
+  // The ADMIN list runs on every page view: prepared once. Raw SQL placeholders take epoch ms.
+  const listColumns = {
+    id: users.id,
+    email: users.email,
+    displayName: users.displayName,
+    role: users.role,
+    disabledAt: users.disabledAt,
+    createdAt: users.createdAt,
+  };
+  const firstPage = db.select(listColumns).from(users).orderBy(asc(users.createdAt), asc(users.id)).limit(sql.placeholder('limit')).prepare();
+  const pageAfter = db
+    .select(listColumns)
+    .from(users)
+    .where(
+      or(
+        gt(users.createdAt, sql`${sql.placeholder('at')}`),
+        and(eq(users.createdAt, sql`${sql.placeholder('at')}`), gt(users.id, sql.placeholder('id'))),
+      ),
+    )
+    .orderBy(asc(users.createdAt), asc(users.id))
+    .limit(sql.placeholder('limit'))
     .prepare();
 
   return {
@@ -102,7 +126,7 @@ export function createUserRepository(db: Db): UserRepository {
               .values({ ...user, updatedAt: user.createdAt })
               .returning()
               .get();
-            insertAuditEvent(tx, user.createdAt, audit);
+            writeAudit(user.createdAt, audit);
             return row;
           },
           { behavior: 'immediate' },
@@ -116,7 +140,7 @@ export function createUserRepository(db: Db): UserRepository {
       return db.transaction(
         (tx) => {
           const row = tx.update(users).set({ role, updatedAt: at }).where(eq(users.id, id)).returning().get();
-          if (row) insertAuditEvent(tx, at, audit);
+          if (row) writeAudit(at, audit);
           return row;
         },
         { behavior: 'immediate' },
@@ -132,7 +156,7 @@ export function createUserRepository(db: Db): UserRepository {
             .run();
           if (updated.changes !== 1) return null;
           const sessionsEnded = endLiveSessionsOfUser(tx, id, change.revokeReason, change.at, change.keepSessionId);
-          insertAuditEvent(tx, change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
+          writeAudit(change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
           return { sessionsEnded };
         },
         { behavior: 'immediate' },
@@ -154,23 +178,17 @@ export function createUserRepository(db: Db): UserRepository {
             .get();
           if (!row) return { kind: 'NOT_FOUND' };
           const sessionsEnded = change.disabled ? endLiveSessionsOfUser(tx, id, change.revokeReason, change.at) : 0;
-          insertAuditEvent(tx, change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
+          writeAudit(change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
           return { kind: 'CHANGED', user: row, sessionsEnded };
         },
         { behavior: 'immediate' },
       );
     },
     async page({ first, after }) {
-      const cursor = after
-        ? or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.id, after.id)))
-        : undefined;
-      const rows = db
-        .select()
-        .from(users)
-        .where(cursor)
-        .orderBy(asc(users.createdAt), asc(users.id))
-        .limit(first + 1)
-        .all();
+      // One row more than asked for tells whether another page follows.
+      const rows = after
+        ? pageAfter.all({ at: after.createdAt.getTime(), id: after.id, limit: first + 1 })
+        : firstPage.all({ limit: first + 1 });
       return { rows, totalCount: count.get()?.n ?? 0 };
     },
     async countActiveAdmins() {

@@ -4,13 +4,30 @@ import type { Db } from '../db/client';
 import { auditEvents, type AuditEventRow } from '../db/schema';
 import type { AuditEventInput } from './audit-event';
 
-/** Drizzle's transaction handle and the database share this insert API. */
-type Writer = Pick<Db, 'insert'>;
+/** Writes one audit event; inside a repository's transaction it joins that transaction. */
+export type AuditWriter = (at: Date, event: AuditEventInput) => void;
 
-export function insertAuditEvent(writer: Writer, at: Date, event: AuditEventInput): void {
-  writer
+/**
+ * A prepared insert: events are written on hot paths (every login and refresh). better-sqlite3
+ * has one connection, so a statement prepared on the database runs inside any open transaction.
+ */
+export function createAuditWriter(db: Db): AuditWriter {
+  const insert = db
     .insert(auditEvents)
     .values({
+      id: sql.placeholder('id'),
+      at: sql.placeholder('at'),
+      type: sql.placeholder('type'),
+      userId: sql.placeholder('userId'),
+      actorId: sql.placeholder('actorId'),
+      sessionId: sql.placeholder('sessionId'),
+      ip: sql.placeholder('ip'),
+      userAgent: sql.placeholder('userAgent'),
+      detail: sql.placeholder('detail'),
+    })
+    .prepare();
+  return (at, event) => {
+    insert.run({
       id: crypto.randomUUID(),
       at,
       type: event.type,
@@ -20,8 +37,8 @@ export function insertAuditEvent(writer: Writer, at: Date, event: AuditEventInpu
       ip: event.ip ?? null,
       userAgent: event.userAgent ?? null,
       detail: event.detail ?? null,
-    })
-    .run();
+    });
+  };
 }
 
 export interface AuditPageQuery {
@@ -39,9 +56,10 @@ export interface AuditRepository {
 }
 
 export function createAuditRepository(db: Db): AuditRepository {
+  const writeAudit = createAuditWriter(db);
   return {
     async record(at, event) {
-      insertAuditEvent(db, at, event);
+      writeAudit(at, event);
     },
     async page({ first, before, userId, type }) {
       const filters: SQL[] = [];

@@ -25,7 +25,7 @@ export const FAST_TEST_ARGON2ID: Argon2Options = Object.freeze({ memoryCost: 64,
  * argon2id (RFC 9106, OWASP Password Storage). @node-rs/argon2 hashes on the libuv pool, off
  * the event loop; never call the *Sync variants on a request path.
  */
-export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID, maxInFlight = defaultHashConcurrency()): PasswordHasher {
+export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID, maxInFlight: number = defaultHashConcurrency()): PasswordHasher {
   const params = { algorithm: Algorithm.Argon2id, ...options };
   const limit = createLimiter(maxInFlight);
   let dummyHash: Promise<string> | undefined;

@@ -1,4 +1,5 @@
 import { allow, deny, rule, shield } from 'graphql-shield';
+import { syncRule } from './sync-rule';
 import type { IRules } from 'graphql-shield';
 import type { RequestContext } from '../context';
 import { errors, TokenErrorReason } from '../errors';
@@ -12,13 +13,13 @@ import { errors, TokenErrorReason } from '../errors';
 const needsViewer = (ctx: RequestContext) => errors.unauthenticated(ctx.authError ?? TokenErrorReason.TOKEN_MISSING);
 
 /** `me` answers null without a token, but a bad token is reported so the client knows to refresh. */
-const noBadToken = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) =>
+const noBadToken = syncRule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) =>
   ctx.authError ? errors.unauthenticated(ctx.authError) : true,
 );
 
-const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) => (ctx.viewer ? true : needsViewer(ctx)));
+const isSignedIn = syncRule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) => (ctx.viewer ? true : needsViewer(ctx)));
 
-const isAdmin = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) => {
+const isAdmin = syncRule({ cache: 'contextual' })((_parent, _args, ctx: RequestContext) => {
   if (!ctx.viewer) return needsViewer(ctx);
   return ctx.viewer.role === 'ADMIN' ? true : errors.forbidden('ADMIN_ONLY', 'Only an ADMIN can do this.');
 });
@@ -28,7 +29,7 @@ const isAdmin = rule({ cache: 'contextual' })((_parent, _args, ctx: RequestConte
  * No cache: shield's 'strict' cache hashes parent and args (object-hash) on every field, which
  * costs far more than these comparisons.
  */
-const isSelfOrAdmin = rule({ cache: 'no_cache' })((parent: { id: string }, _args, ctx: RequestContext) => {
+const isSelfOrAdmin = syncRule({ cache: 'no_cache' })((parent: { id: string }, _args, ctx: RequestContext) => {
   if (ctx.provenUsers.has(parent.id)) return true;
   if (!ctx.viewer) return needsViewer(ctx);
   if (ctx.viewer.userId === parent.id || ctx.viewer.role === 'ADMIN') return true;
@@ -87,12 +88,15 @@ export const permissionRules = {
   AuditEvent: allow,
 } satisfies IRules;
 
+/** What a field gets when its rule says no without saying why, or when it has no rule. */
+export const denied = () => errors.forbidden('NO_RULE', 'You are not allowed to do this.');
+
 export function createPermissions() {
   return shield(permissionRules, {
     fallbackRule: deny,
     // Let resolvers' own typed errors through instead of "Not Authorised!"; formatError still
     // masks anything that is not one of ours.
     allowExternalErrors: true,
-    fallbackError: () => errors.forbidden('NO_RULE', 'You are not allowed to do this.'),
+    fallbackError: denied,
   });
 }

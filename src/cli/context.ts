@@ -1,6 +1,6 @@
 import type { AccountService } from '../accounts/account.service';
 import type { KeySet } from '../auth/key-set';
-import { createArgon2Hasher } from '../auth/password';
+import { OWASP_ARGON2ID, createArgon2Hasher } from '../auth/password';
 import { deriveSecretKeys } from '../auth/secret-keys';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
@@ -36,7 +36,7 @@ export function createCliContext(config: Config, clock: Clock): CliContext & { c
     },
     accounts() {
       accounts ??= (async () => {
-        const core = createCoreServices({ db: open().handle.db, config, clock, keySet: await context.keySet(), secretKeys, hasher: createArgon2Hasher() });
+        const core = createCoreServices({ db: open().handle.db, config, clock, keySet: await context.keySet(), secretKeys, hasher: createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency) });
         return core.accounts;
       })();
       return accounts;

@@ -89,6 +89,8 @@ export const auditEvents = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+/** A user without the columns no reader of a list needs (the password hash above all). */
+export type UserListRow = Omit<UserRow, 'passwordHash' | 'updatedAt'>;
 export type SessionRow = typeof sessions.$inferSelect;
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 export type SigningKeyRow = typeof signingKeys.$inferSelect;

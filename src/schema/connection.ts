@@ -7,10 +7,17 @@ export interface Page<Row> {
 
 /** Builds a Relay connection (edges, pageInfo, totalCount) from a page of rows. */
 export function toConnection<Row, Node>(page: Page<Row>, cursorOf: (row: Row) => string, toNode: (row: Row) => Node) {
-  const edges = page.rows.map((row) => ({ cursor: cursorOf(row), node: toNode(row) }));
+  // Cursors are computed only when a client selects them: most list views never do.
+  const edges = page.rows.map((row) => ({
+    get cursor() {
+      return cursorOf(row);
+    },
+    node: toNode(row),
+  }));
+  const last = page.rows.at(-1);
   return {
     edges,
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: last === undefined ? null : cursorOf(last) },
     totalCount: page.totalCount,
   };
 }

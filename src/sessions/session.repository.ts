@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Role } from '../auth/access-token';
-import { insertAuditEvent } from '../audit/audit.repository';
+import { createAuditWriter } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
 import { refreshTokens, sessions, users, type RefreshTokenRow, type SessionRow, type UserRow } from '../db/schema';
@@ -76,6 +76,7 @@ export function endLiveSessionsOfUser(writer: Writer, userId: string, reason: st
 }
 
 export function createSessionRepository(db: Db): SessionRepository {
+  const writeAudit = createAuditWriter(db);
   const viewerState = db
     .select({
       sessionId: sessions.id,
@@ -127,7 +128,7 @@ export function createSessionRepository(db: Db): SessionRepository {
         (tx) => {
           tx.insert(sessions).values(session).run();
           tx.insert(refreshTokens).values({ ...token, sessionId: session.id }).run();
-          insertAuditEvent(tx, session.createdAt, audit);
+          writeAudit(session.createdAt, audit);
         },
         { behavior: 'immediate' },
       );
@@ -151,7 +152,7 @@ export function createSessionRepository(db: Db): SessionRepository {
           if (marked.changes !== 1) return false;
           insertToken.run({ ...r.successor, sessionId: r.sessionId });
           touchSession.run({ at: r.at.getTime(), expiresAt: r.sessionExpiresAt.getTime(), sessionId: r.sessionId });
-          insertAuditEvent(tx, r.at, r.audit);
+          writeAudit(r.at, r.audit);
           return true;
         },
         { behavior: 'immediate' },
@@ -165,7 +166,7 @@ export function createSessionRepository(db: Db): SessionRepository {
             .set({ revokedAt: at, revokedReason: reason })
             .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
             .run();
-          if (audit) insertAuditEvent(tx, at, audit);
+          if (audit) writeAudit(at, audit);
           return ended.changes === 1;
         },
         { behavior: 'immediate' },
@@ -175,7 +176,7 @@ export function createSessionRepository(db: Db): SessionRepository {
       return db.transaction(
         (tx) => {
           const ended = endLiveSessionsOfUser(tx, userId, reason, at, exceptSessionId);
-          if (audit) insertAuditEvent(tx, at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
+          if (audit) writeAudit(at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
           return ended;
         },
         { behavior: 'immediate' },
