@@ -32,10 +32,22 @@ export function createSqliteLimiterStore(sqlite: Database.Database): LimiterStor
   // creates it in a promise and refuses every call until that promise has run.
   sqlite.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`).run();
   const deleteExpired = sqlite.prepare(`DELETE FROM ${TABLE} WHERE expire IS NOT NULL AND expire < ?`);
+  // rate-limiter-flexible calls prepare() for every operation, and better-sqlite3 compiles the
+  // SQL each time. Its statements are a handful of fixed strings: compile each once. A login
+  // makes four limiter calls, a refresh one.
+  const statements = new Map<string, Database.Statement>();
+  const client = {
+    prepare(sql: string): Database.Statement {
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, (statement = sqlite.prepare(sql)));
+      return statement;
+    },
+    transaction: sqlite.transaction.bind(sqlite),
+  };
   return {
     counter(spec) {
       return new RateLimiterSQLite({
-        storeClient: sqlite,
+        storeClient: client,
         storeType: 'better-sqlite3',
         tableName: TABLE,
         tableCreated: true,

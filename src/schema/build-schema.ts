@@ -8,7 +8,11 @@ import { SessionResolver } from './resolvers/session.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { DateTime } from './types/scalars';
 
-/** The schema as type-graphql builds it, before graphql-shield wraps it. */
+/**
+ * The schema as type-graphql builds it, before graphql-shield wraps it. Object types declare
+ * `simpleResolvers: true`: we use no type-graphql middleware, and its per-field wrapper would
+ * otherwise run on every field of every item of a list.
+ */
 export function buildBaseSchema(): GraphQLSchema {
   return buildSchemaSync({
     resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver],

@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { AuditEvent } from './audit-event.type';
 import { PageInfo } from './user-connection.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEventEdge {
   @Field(() => String)
   cursor!: string;
@@ -11,7 +11,7 @@ export class AuditEventEdge {
   node!: AuditEvent;
 }
 
-@ObjectType({ description: 'Relay-style connection, newest event first.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay-style connection, newest event first.' })
 export class AuditEventConnection {
   @Field(() => [AuditEventEdge])
   edges!: AuditEventEdge[];

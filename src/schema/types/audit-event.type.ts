@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import type { AuditEventRow } from '../../db/schema';
 import { DateTime, JsonScalar } from './scalars';
 
-@ObjectType({ description: 'One authentication event: who did what, to whom, from where.' })
+@ObjectType({ simpleResolvers: true, description: 'One authentication event: who did what, to whom, from where.' })
 export class AuditEvent {
   @Field(() => ID)
   id!: string;

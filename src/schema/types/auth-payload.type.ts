@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { DateTime } from './scalars';
 import { User } from './user.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuthPayload {
   @Field(() => String)
   accessToken!: string;

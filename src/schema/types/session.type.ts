@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import type { SessionRow } from '../../db/schema';
 import { DateTime } from './scalars';
 
-@ObjectType({ description: 'One login on one device: a refresh-token family.' })
+@ObjectType({ simpleResolvers: true, description: 'One login on one device: a refresh-token family.' })
 export class Session {
   @Field(() => ID)
   id!: string;

@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { User } from './user.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -10,7 +10,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class UserEdge {
   @Field(() => String)
   cursor!: string;
@@ -19,7 +19,7 @@ export class UserEdge {
   node!: User;
 }
 
-@ObjectType({ description: 'Relay-style connection, oldest account first.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay-style connection, oldest account first.' })
 export class UserConnection {
   @Field(() => [UserEdge])
   edges!: UserEdge[];

@@ -3,7 +3,7 @@ import type { UserListRow } from '../../db/schema';
 import { RoleEnum } from './role.enum';
 import { DateTime } from './scalars';
 
-@ObjectType({ description: 'A person with an account. email, role, disabled, sessions and auditEvents are visible to the user themself and to ADMINs.' })
+@ObjectType({ simpleResolvers: true, description: 'A person with an account. email, role, disabled, sessions and auditEvents are visible to the user themself and to ADMINs.' })
 export class User {
   @Field(() => ID)
   id!: string;
