@@ -10,6 +10,9 @@ import { RevokeReason, type IssuedTokens, type SessionService, type Viewer } fro
 import { isPlausiblePassword, parseDisplayName, parseEmail, parseNewPassword } from './account.input';
 import { EmailTakenError, type UserRepository } from './user.repository';
 
+/** Who is acting: the services need the caller's identity and session, not the rest of the viewer. */
+export type Actor = Pick<Viewer, 'userId' | 'sessionId'>;
+
 export interface SignupInput {
   email: string;
   password: string;
@@ -89,14 +92,14 @@ export function createAccountService(options: AccountServiceOptions) {
       return users.findByEmail(parseEmail(email));
     },
 
-    /** Oldest account first; one extra row tells whether another page follows. */
+    /** Oldest account first. */
     async listUsers(first: number, after?: { at: Date; id: string }) {
-      const { rows, totalCount } = await users.page({ first, after: after && { createdAt: after.at, id: after.id } });
-      return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };
+      const { rows } = await users.page({ first, after: after && { createdAt: after.at, id: after.id } });
+      return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => users.count() };
     },
 
     /** Nobody can demote the last active ADMIN: the system would have no one left to manage it. */
-    async setRole(userId: string, role: Role, actor: Viewer | null, origin: RequestOrigin): Promise<UserRow> {
+    async setRole(userId: string, role: Role, actor: Actor | null, origin: RequestOrigin): Promise<UserRow> {
       const user = await users.findById(userId);
       if (!user) throw errors.notFound('User');
       if (user.role === role) return user;
@@ -119,7 +122,7 @@ export function createAccountService(options: AccountServiceOptions) {
      * not be enough to take the account over (OWASP ASVS 6.2.3). Every other session ends, so
      * whoever knew the old password is signed out; the session that made the change stays.
      */
-    async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<void> {
+    async changePassword(viewer: Actor, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<void> {
       const password = parseNewPassword(newPassword, 'newPassword');
       const user = await users.findById(viewer.userId);
       if (!user) throw errors.unauthenticated(TokenErrorReason.TOKEN_REVOKED);
@@ -145,7 +148,7 @@ export function createAccountService(options: AccountServiceOptions) {
      * Disabling ends every session at once; re-enabling lets the user sign in again (old sessions
      * stay ended). An ADMIN cannot disable themself, and the last active ADMIN is never disabled.
      */
-    async setDisabled(userId: string, disabled: boolean, actor: Viewer | null, origin: RequestOrigin): Promise<UserRow> {
+    async setDisabled(userId: string, disabled: boolean, actor: Actor | null, origin: RequestOrigin): Promise<UserRow> {
       if (disabled && actor?.userId === userId) throw errors.badUserInput('userId', 'An ADMIN cannot disable their own account.');
       const outcome = await users.setDisabled(userId, {
         disabled,

@@ -65,7 +65,9 @@ export interface UserRepository {
    * The last active ADMIN is never disabled: the check and the write cannot interleave with another.
    */
   setDisabled(id: string, change: DisabledChange): Promise<DisabledOutcome>;
-  page(query: UserPageQuery): Promise<{ rows: UserListRow[]; totalCount: number }>;
+  /** Up to `first + 1` users, oldest first: the extra one tells whether another page follows. */
+  page(query: UserPageQuery): Promise<{ rows: UserListRow[] }>;
+  count(): Promise<number>;
   countActiveAdmins(): Promise<number>;
 }
 
@@ -185,11 +187,13 @@ export function createUserRepository(db: Db): UserRepository {
       );
     },
     async page({ first, after }) {
-      // One row more than asked for tells whether another page follows.
       const rows = after
         ? pageAfter.all({ at: after.createdAt.getTime(), id: after.id, limit: first + 1 })
         : firstPage.all({ limit: first + 1 });
-      return { rows, totalCount: count.get()?.n ?? 0 };
+      return { rows };
+    },
+    async count() {
+      return count.get()?.n ?? 0;
     },
     async countActiveAdmins() {
       return activeAdmins.get()?.n ?? 0;

@@ -51,8 +51,18 @@ export interface AuditPageQuery {
 
 export interface AuditRepository {
   record(at: Date, event: AuditEventInput): Promise<void>;
-  page(query: AuditPageQuery): Promise<{ rows: AuditEventRow[]; totalCount: number }>;
+  /** Up to `first + 1` events, newest first: the extra one tells whether another page follows. */
+  page(query: AuditPageQuery): Promise<{ rows: AuditEventRow[] }>;
+  /** How many events match the filters (the connection's totalCount, read only when asked for). */
+  count(filters: Pick<AuditPageQuery, 'userId' | 'type'>): Promise<number>;
   deleteOlderThan(cutoff: Date): Promise<number>;
+}
+
+function filtersOf({ userId, type }: Pick<AuditPageQuery, 'userId' | 'type'>): SQL | undefined {
+  const filters: SQL[] = [];
+  if (userId !== undefined) filters.push(eq(auditEvents.userId, userId));
+  if (type !== undefined) filters.push(eq(auditEvents.type, type));
+  return filters.length ? and(...filters) : undefined;
 }
 
 export function createAuditRepository(db: Db): AuditRepository {
@@ -62,22 +72,20 @@ export function createAuditRepository(db: Db): AuditRepository {
       writeAudit(at, event);
     },
     async page({ first, before, userId, type }) {
-      const filters: SQL[] = [];
-      if (userId !== undefined) filters.push(eq(auditEvents.userId, userId));
-      if (type !== undefined) filters.push(eq(auditEvents.type, type));
-      const where = filters.length ? and(...filters) : undefined;
       const cursor = before
         ? or(lt(auditEvents.at, before.at), and(eq(auditEvents.at, before.at), lt(auditEvents.id, before.id)))
         : undefined;
       const rows = db
         .select()
         .from(auditEvents)
-        .where(and(where, cursor))
+        .where(and(filtersOf({ userId, type }), cursor))
         .orderBy(desc(auditEvents.at), desc(auditEvents.id))
         .limit(first + 1)
         .all();
-      const total = db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(where).get();
-      return { rows, totalCount: total?.n ?? 0 };
+      return { rows };
+    },
+    async count(filters) {
+      return db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(filtersOf(filters)).get()?.n ?? 0;
     },
     async deleteOlderThan(cutoff) {
       return db.delete(auditEvents).where(lt(auditEvents.at, cutoff)).run().changes;

@@ -1,4 +1,5 @@
 import type { AuditEventRow } from '../db/schema';
+import type { Page } from '../schema/connection';
 import { errors } from '../errors';
 import { isAuditEventType } from './audit-event';
 import type { AuditRepository } from './audit.repository';
@@ -11,11 +12,7 @@ export interface AuditEventQuery {
   type?: string;
 }
 
-export interface AuditEventPage {
-  rows: AuditEventRow[];
-  hasNextPage: boolean;
-  totalCount: number;
-}
+export type AuditEventPage = Page<AuditEventRow>;
 
 /** Reads the audit log, newest first. Writes happen in the repositories, inside each change's transaction. */
 export function createAuditService(options: { audit: AuditRepository }) {
@@ -26,8 +23,9 @@ export function createAuditService(options: { audit: AuditRepository }) {
     if (query.type !== undefined && !isAuditEventType(query.type)) {
       throw errors.badUserInput('type', `Unknown audit event type "${query.type.slice(0, 64)}".`);
     }
-    const { rows, totalCount } = await audit.page({ first: query.first, before: query.after, userId: query.userId, type: query.type });
-    return { rows: rows.slice(0, query.first), hasNextPage: rows.length > query.first, totalCount };
+    const filters = { userId: query.userId, type: query.type };
+    const { rows } = await audit.page({ first: query.first, before: query.after, ...filters });
+    return { rows: rows.slice(0, query.first), hasNextPage: rows.length > query.first, totalCount: () => audit.count(filters) };
   }
 
   return {

@@ -2,7 +2,8 @@
 export interface Page<Row> {
   rows: Row[];
   hasNextPage: boolean;
-  totalCount: number;
+  /** Counted only when a client selects totalCount: a list view rarely does, and it scans. */
+  totalCount(): Promise<number>;
 }
 
 /** Builds a Relay connection (edges, pageInfo, totalCount) from a page of rows. */
@@ -18,6 +19,8 @@ export function toConnection<Row, Node>(page: Page<Row>, cursorOf: (row: Row) =>
   return {
     edges,
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: last === undefined ? null : cursorOf(last) },
-    totalCount: page.totalCount,
+    get totalCount() {
+      return page.totalCount();
+    },
   };
 }

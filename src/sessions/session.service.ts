@@ -4,7 +4,7 @@ import { csrfTokenMatches, macCsrfToken, mintCsrfToken } from '../auth/csrf';
 import { deriveSuccessor, hashRefreshToken, looksLikeRefreshToken, mintRefreshToken, newRotationNonce } from '../auth/refresh-token';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
-import type { UserRow } from '../db/schema';
+import type { UserListRow, UserRow } from '../db/schema';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';
 import type { RefreshState, SessionRepository } from './session.repository';
 
@@ -25,6 +25,8 @@ export interface Viewer {
   sessionId: string;
   /** The current role from storage: a demotion takes effect on the very next request. */
   role: Role;
+  /** The user as stored when this request began (read together with the session check). */
+  user: UserListRow;
 }
 
 export type Authentication = { viewer: Viewer; authError: null } | { viewer: null; authError: TokenErrorReason | null };
@@ -236,7 +238,7 @@ export function createSessionService(options: SessionServiceOptions) {
       if (state.revokedAt !== null || state.disabledAt !== null || state.expiresAt.getTime() <= clock.now()) {
         return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };
       }
-      return { viewer: { userId: state.userId, sessionId: state.sessionId, role: state.role }, authError: null };
+      return { viewer: { userId: state.userId, sessionId: state.sessionId, role: state.role, user: state.user }, authError: null };
     },
   };
 }

@@ -24,17 +24,17 @@ const rows = [row('u1', 'USER'), row('u2', 'USER')];
 const services = {
   accounts: {
     findUser: async (id: string) => rows.find((r) => r.id === id),
-    listUsers: async () => ({ rows, hasNextPage: false, totalCount: rows.length }),
+    listUsers: async () => ({ rows, hasNextPage: false, totalCount: async () => rows.length }),
   },
   sessions: { listLive: async () => [] },
-  audit: { recentForUser: async () => [], page: async () => ({ rows: [], hasNextPage: false, totalCount: 0 }) },
+  audit: { recentForUser: async () => [], page: async () => ({ rows: [], hasNextPage: false, totalCount: async () => 0 }) },
 };
 
 const contexts: Record<string, () => object> = {
   anonymous: () => ({ viewer: null, authError: null, provenUsers: new Set() }),
   'expired token': () => ({ viewer: null, authError: 'TOKEN_EXPIRED', provenUsers: new Set() }),
-  'USER u1': () => ({ viewer: { userId: 'u1', sessionId: 's1', role: 'USER' }, authError: null, provenUsers: new Set() }),
-  'ADMIN u1': () => ({ viewer: { userId: 'u1', sessionId: 's1', role: 'ADMIN' }, authError: null, provenUsers: new Set() }),
+  'USER u1': () => ({ viewer: { userId: 'u1', sessionId: 's1', role: 'USER', user: rows[0] }, authError: null, provenUsers: new Set() }),
+  'ADMIN u1': () => ({ viewer: { userId: 'u1', sessionId: 's1', role: 'ADMIN', user: { ...rows[0], role: 'ADMIN' } }, authError: null, provenUsers: new Set() }),
   'just proved to be u2': () => ({ viewer: null, authError: null, provenUsers: new Set(['u2']) }),
 };
 

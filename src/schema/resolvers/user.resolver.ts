@@ -13,9 +13,8 @@ import { toUser, User } from '../types/user.type';
 export class UserResolver {
   @Query(() => User, { nullable: true, description: 'The signed-in user; null with no token.' })
   async me(@Ctx() ctx: RequestContext): Promise<User | null> {
-    if (!ctx.viewer) return null;
-    const row = await ctx.services.accounts.findUser(ctx.viewer.userId);
-    return row ? toUser(row) : null;
+    // Read with the session check of this request: no second lookup.
+    return ctx.viewer ? toUser(ctx.viewer.user) : null;
   }
 
   @Query(() => User, { nullable: true })

@@ -20,5 +20,5 @@ export class AuditEventConnection {
   pageInfo!: PageInfo;
 
   @Field(() => Int, { description: 'Events matching the filters, on every page.' })
-  totalCount!: number;
+  totalCount!: number | Promise<number>;
 }

@@ -28,5 +28,5 @@ export class UserConnection {
   pageInfo!: PageInfo;
 
   @Field(() => Int)
-  totalCount!: number;
+  totalCount!: number | Promise<number>;
 }
