@@ -54,3 +54,29 @@ export async function measure(scenario: Scenario, durationSeconds: number, runs:
     failures: results.reduce((sum, r) => sum + r.failures, 0),
   };
 }
+
+/**
+ * Measures several servers on the same query in alternation (a, b, c, a, b, c, ...), so a
+ * slow minute on a shared machine weighs on all of them alike; the median of each is kept.
+ */
+export async function measureInterleaved(scenarios: Record<string, Scenario>, durationSeconds: number, runs: number): Promise<Record<string, LoadResult>> {
+  const names = Object.keys(scenarios);
+  for (const name of names) await runLoad(scenarios[name]!, Math.min(2, durationSeconds));
+  const results: Record<string, LoadResult[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const name of names) results[name]!.push(await runLoad(scenarios[name]!, durationSeconds));
+  }
+  return Object.fromEntries(
+    names.map((name) => {
+      const runsOf = results[name]!;
+      return [
+        name,
+        {
+          requestsPerSecond: median(runsOf.map((r) => r.requestsPerSecond)),
+          latencyP99Ms: median(runsOf.map((r) => r.latencyP99Ms)),
+          failures: runsOf.reduce((sum, r) => sum + r.failures, 0),
+        },
+      ];
+    }),
+  );
+}

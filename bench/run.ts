@@ -7,15 +7,15 @@ import jwt from 'jsonwebtoken';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { measure, type LoadResult, type Scenario } from './load';
+import { CONNECTIONS, measure, measureInterleaved, type LoadResult, type Scenario } from './load';
 import { startServer, type ServerProcess } from './processes';
 
 /**
  * npm run bench: Keycard's production build against references built from the same packages,
  * side by side in one run (../shared/docs/performance.md). Loopback only, bounded in time.
  */
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const PLAIN = path.join(__dirname, 'references', 'plain-apollo.js');
@@ -45,7 +45,9 @@ async function seed(databaseUrl: string, secret: string) {
   const adminLogin = await app.services.accounts.login({ email: 'admin@bench.test', password: PASSWORD }, origin, { cookie: false });
   const userLogin = await app.services.accounts.login({ email: 'user@bench.test', password: PASSWORD }, origin, { cookie: false });
   const refreshTokens: string[] = [];
-  for (let i = 0; i < 150; i++) {
+  // Each run ends with a token in flight on every connection, lost with its unread answer: seed
+  // enough sessions for the warm-up and every run.
+  for (let i = 0; i < CONNECTIONS * (RUNS + 2) + 50; i++) {
     const { tokens } = await app.services.accounts.login({ email: 'user@bench.test', password: PASSWORD }, origin, { cookie: false });
     refreshTokens.push(tokens.refreshToken);
   }
@@ -147,24 +149,33 @@ async function main() {
     ['naive auth', PLAIN, { ...refEnv, REFERENCE_MODE: 'naive' }],
   ];
 
-  console.log('me-sized query');
-  for (const [name, script, env] of servers) {
-    references[name] = await startServer(script, env);
-    if (name === 'plain Apollo (default plugins)') continue;
-    const headers: Record<string, string> = name === 'naive auth' ? { authorization: `Bearer ${naiveAdminToken}` } : {};
-    await record('me { id displayName }', name, { url: `${references[name]!.url}/graphql`, body: ME_QUERY, headers });
-  }
+  for (const [name, script, env] of servers) references[name] = await startServer(script, env);
   const keycard = await startServer(MAIN, keycardEnv, '/readyz');
-  await keycard.probe('probe:start');
-  await record('me { id } (anonymous)', 'Keycard', { url: `${keycard.url}/graphql`, body: ANON_QUERY });
-  await record('me { id displayName }', 'Keycard', { url: `${keycard.url}/graphql`, body: ME_QUERY, headers: { authorization: `Bearer ${seeded.userToken}` } });
+  const naiveHeaders = { authorization: `Bearer ${naiveAdminToken}` };
+  const compare = async (scenario: string, scenarios: Record<string, Scenario>) => {
+    console.log(`  ${scenario}: ${Object.keys(scenarios).join(', ')} in alternation ...`);
+    const results = await measureInterleaved(scenarios, DURATION, RUNS);
+    for (const [server, result] of Object.entries(results)) {
+      console.log(`    ${server}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms, failures ${result.failures}`);
+      rows.push({ scenario, server, result });
+    }
+  };
+  const at = (name: string) => `${references[name]!.url}/graphql`;
 
-  console.log('list of 100 x 5 fields');
-  for (const name of ['plain Apollo', 'plain Apollo (default plugins)', 'naive auth']) {
-    const headers: Record<string, string> = name === 'naive auth' ? { authorization: `Bearer ${naiveAdminToken}` } : {};
-    await record('users(first: 100) x 5 fields', name, { url: `${references[name]!.url}/graphql`, body: LIST_QUERY, headers });
-  }
-  await record('users(first: 100) x 5 fields', 'Keycard', { url: `${keycard.url}/graphql`, body: LIST_QUERY, headers: { authorization: `Bearer ${seeded.adminToken}` } });
+  await keycard.probe('probe:start');
+  await compare('me { id displayName }', {
+    'bare node:http': { url: at('bare node:http'), body: ME_QUERY },
+    'plain Apollo': { url: at('plain Apollo'), body: ME_QUERY },
+    'naive auth': { url: at('naive auth'), body: ME_QUERY, headers: naiveHeaders },
+    Keycard: { url: `${keycard.url}/graphql`, body: ME_QUERY, headers: { authorization: `Bearer ${seeded.userToken}` } },
+  });
+  await record('me { id } (anonymous)', 'Keycard', { url: `${keycard.url}/graphql`, body: ANON_QUERY });
+  await compare('users(first: 100) x 5 fields', {
+    'plain Apollo': { url: at('plain Apollo'), body: LIST_QUERY },
+    'plain Apollo (default plugins)': { url: at('plain Apollo (default plugins)'), body: LIST_QUERY },
+    'naive auth': { url: at('naive auth'), body: LIST_QUERY, headers: naiveHeaders },
+    Keycard: { url: `${keycard.url}/graphql`, body: LIST_QUERY, headers: { authorization: `Bearer ${seeded.adminToken}` } },
+  });
   const loadProbe = await keycard.probe<{ maxRssBytes: number }>('probe:report');
   for (const server of Object.values(references)) await server.stop();
 
@@ -198,7 +209,7 @@ async function main() {
 
   const date = new Date().toISOString();
   const lines = [
-    `Keycard benchmark, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median)`,
+    `Keycard benchmark, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median; compared servers measured in alternation)`,
     '',
     '| scenario | server | req/s | p99 ms | failures |',
     '| --- | --- | ---: | ---: | ---: |',
