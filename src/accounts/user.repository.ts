@@ -3,7 +3,7 @@ import type { Role } from '../auth/access-token';
 import { createAuditWriter } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
-import { users, type UserListRow, type UserRow } from '../db/schema';
+import { userListColumns, users, type UserListRow, type UserRow } from '../db/schema';
 import { endLiveSessionsOfUser } from '../sessions/session.repository';
 
 export class EmailTakenError extends Error {
@@ -90,17 +90,9 @@ export function createUserRepository(db: Db): UserRepository {
     .prepare();
 
   // The ADMIN list runs on every page view: prepared once. Raw SQL placeholders take epoch ms.
-  const listColumns = {
-    id: users.id,
-    email: users.email,
-    displayName: users.displayName,
-    role: users.role,
-    disabledAt: users.disabledAt,
-    createdAt: users.createdAt,
-  };
-  const firstPage = db.select(listColumns).from(users).orderBy(asc(users.createdAt), asc(users.id)).limit(sql.placeholder('limit')).prepare();
+  const firstPage = db.select(userListColumns).from(users).orderBy(asc(users.createdAt), asc(users.id)).limit(sql.placeholder('limit')).prepare();
   const pageAfter = db
-    .select(listColumns)
+    .select(userListColumns)
     .from(users)
     .where(
       or(

@@ -91,6 +91,16 @@ export const auditEvents = sqliteTable(
 export type UserRow = typeof users.$inferSelect;
 /** A user without the columns no reader of a list needs (the password hash above all). */
 export type UserListRow = Omit<UserRow, 'passwordHash' | 'updatedAt'>;
+
+/** The columns of a UserListRow, for queries that select them. */
+export const userListColumns = {
+  id: users.id,
+  email: users.email,
+  displayName: users.displayName,
+  role: users.role,
+  disabledAt: users.disabledAt,
+  createdAt: users.createdAt,
+};
 export type SessionRow = typeof sessions.$inferSelect;
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 export type SigningKeyRow = typeof signingKeys.$inferSelect;

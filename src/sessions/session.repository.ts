@@ -3,7 +3,7 @@ import type { Role } from '../auth/access-token';
 import { createAuditWriter } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
-import { refreshTokens, sessions, users, type RefreshTokenRow, type SessionRow, type UserListRow, type UserRow } from '../db/schema';
+import { refreshTokens, sessions, userListColumns, users, type RefreshTokenRow, type SessionRow, type UserListRow, type UserRow } from '../db/schema';
 
 export interface NewRefreshToken {
   id: string;
@@ -87,14 +87,7 @@ export function createSessionRepository(db: Db): SessionRepository {
       revokedAt: sessions.revokedAt,
       expiresAt: sessions.expiresAt,
       disabledAt: users.disabledAt,
-      user: {
-        id: users.id,
-        email: users.email,
-        displayName: users.displayName,
-        role: users.role,
-        disabledAt: users.disabledAt,
-        createdAt: users.createdAt,
-      },
+      user: userListColumns,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
