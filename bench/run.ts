@@ -21,6 +21,11 @@ const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const PLAIN = path.join(__dirname, 'references', 'plain-apollo.js');
 const BARE = path.join(__dirname, 'references', 'bare.js');
 const NAIVE_SECRET = 'tutorial-secret';
+const SCENARIOS = ['me', 'list', 'refresh', 'login'] as const;
+/** BENCH_ONLY=list,refresh runs a subset while working on one path; the report says which ran. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(',').map((name) => name.trim()));
+for (const name of ONLY) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
+const runs = (name: (typeof SCENARIOS)[number]) => ONLY.has(name);
 
 const ME_QUERY = JSON.stringify({ query: '{ me { id displayName } }' });
 const ANON_QUERY = JSON.stringify({ query: '{ me { id } }' });
@@ -163,60 +168,77 @@ async function main() {
   const at = (name: string) => `${references[name]!.url}/graphql`;
 
   await keycard.probe('probe:start');
-  await compare('me { id displayName }', {
-    'bare node:http': { url: at('bare node:http'), body: ME_QUERY },
-    'plain Apollo': { url: at('plain Apollo'), body: ME_QUERY },
-    'naive auth': { url: at('naive auth'), body: ME_QUERY, headers: naiveHeaders },
-    Keycard: { url: `${keycard.url}/graphql`, body: ME_QUERY, headers: { authorization: `Bearer ${seeded.userToken}` } },
-  });
-  await record('me { id } (anonymous)', 'Keycard', { url: `${keycard.url}/graphql`, body: ANON_QUERY });
-  await compare('users(first: 100) x 5 fields', {
-    'plain Apollo': { url: at('plain Apollo'), body: LIST_QUERY },
-    'plain Apollo (default plugins)': { url: at('plain Apollo (default plugins)'), body: LIST_QUERY },
-    'naive auth': { url: at('naive auth'), body: LIST_QUERY, headers: naiveHeaders },
-    Keycard: { url: `${keycard.url}/graphql`, body: LIST_QUERY, headers: { authorization: `Bearer ${seeded.adminToken}` } },
-  });
+  if (runs('me')) {
+    await compare('me { id displayName }', {
+      'bare node:http': { url: at('bare node:http'), body: ME_QUERY },
+      'plain Apollo': { url: at('plain Apollo'), body: ME_QUERY },
+      'naive auth': { url: at('naive auth'), body: ME_QUERY, headers: naiveHeaders },
+      Keycard: { url: `${keycard.url}/graphql`, body: ME_QUERY, headers: { authorization: `Bearer ${seeded.userToken}` } },
+    });
+    await record('me { id } (anonymous)', 'Keycard', { url: `${keycard.url}/graphql`, body: ANON_QUERY });
+  }
+  if (runs('list')) {
+    await compare('users(first: 100) x 5 fields', {
+      'plain Apollo': { url: at('plain Apollo'), body: LIST_QUERY },
+      'plain Apollo (default plugins)': { url: at('plain Apollo (default plugins)'), body: LIST_QUERY },
+      'naive auth': { url: at('naive auth'), body: LIST_QUERY, headers: naiveHeaders },
+      Keycard: { url: `${keycard.url}/graphql`, body: LIST_QUERY, headers: { authorization: `Bearer ${seeded.adminToken}` } },
+    });
+  }
   const loadProbe = await keycard.probe<{ maxRssBytes: number }>('probe:report');
   for (const server of Object.values(references)) await server.stop();
 
-  console.log('refresh rotation');
-  const refresh = await record('refresh (rotation)', 'Keycard', refreshScenario(keycard.url, seeded.refreshTokens));
+  let refresh: LoadResult | undefined;
+  if (runs('refresh')) {
+    console.log('refresh rotation');
+    refresh = await record('refresh (rotation)', 'Keycard', refreshScenario(keycard.url, seeded.refreshTokens));
+  }
 
-  console.log('login storm');
-  const rawRate = rawArgon2Rate();
-  await keycard.probe('probe:start');
-  const login = await record('login (argon2id)', 'Keycard', loginScenario(keycard.url));
-  const storm = await keycard.probe<{ eventLoopDelayP99Ms: number; maxRssBytes: number }>('probe:report');
+  let login: LoadResult | undefined;
+  let rawRate = 0;
+  let storm: { eventLoopDelayP99Ms: number; maxRssBytes: number } | undefined;
+  if (runs('login')) {
+    console.log('login storm');
+    rawRate = rawArgon2Rate();
+    await keycard.probe('probe:start');
+    login = await record('login (argon2id)', 'Keycard', loginScenario(keycard.url));
+    storm = await keycard.probe<{ eventLoopDelayP99Ms: number; maxRssBytes: number }>('probe:report');
+  }
   await keycard.stop();
 
   const rps = (scenario: string, server: string) => rows.find((r) => r.scenario === scenario && r.server === server)!.result.requestsPerSecond;
-  const meRatio = rps('me { id displayName }', 'Keycard') / rps('me { id displayName }', 'plain Apollo');
-  const listRatio = rps('users(first: 100) x 5 fields', 'Keycard') / rps('users(first: 100) x 5 fields', 'plain Apollo');
-  const naiveListRatio = rps('users(first: 100) x 5 fields', 'naive auth') / rps('users(first: 100) x 5 fields', 'plain Apollo');
-  const maxRssMb = Math.max(loadProbe.maxRssBytes, storm.maxRssBytes) / 1024 / 1024;
-  const targets = [
-    { target: 'authenticated me vs plain Apollo', value: meRatio, goal: '>= 0.90', met: meRatio >= 0.9 },
-    { target: 'list with field rules vs plain Apollo', value: listRatio, goal: '>= 0.85', met: listRatio >= 0.85 },
-    { target: '(naive shield list vs plain Apollo)', value: naiveListRatio, goal: 'reference', met: true },
-    { target: 'refresh rotations per second', value: refresh.requestsPerSecond, goal: '>= 2000', met: refresh.requestsPerSecond >= 2000 },
-    { target: 'login vs raw argon2id pool rate', value: login.requestsPerSecond / rawRate, goal: '>= 0.90', met: login.requestsPerSecond / rawRate >= 0.9 },
-    { target: 'event-loop delay p99 in login storm (ms)', value: storm.eventLoopDelayP99Ms, goal: '<= 20', met: storm.eventLoopDelayP99Ms <= 20 },
-    { target: 'max RSS under 50 connections (MB)', value: maxRssMb, goal: '<= 150', met: maxRssMb <= 150 },
-    { target: '(max RSS during me/list load, MB)', value: loadProbe.maxRssBytes / 1024 / 1024, goal: 'detail', met: true },
-    { target: '(max RSS during the login storm, MB)', value: storm.maxRssBytes / 1024 / 1024, goal: 'detail', met: true },
-    { target: 'start to ready (ms)', value: startToReadyMs, goal: '<= 1500', met: startToReadyMs <= 1500 },
-  ];
+  const targets: Array<{ target: string; value: number; goal: string; met: boolean }> = [];
+  if (runs('me')) {
+    const meRatio = rps('me { id displayName }', 'Keycard') / rps('me { id displayName }', 'plain Apollo');
+    targets.push({ target: 'authenticated me vs plain Apollo', value: meRatio, goal: '>= 0.90', met: meRatio >= 0.9 });
+  }
+  if (runs('list')) {
+    const listRatio = rps('users(first: 100) x 5 fields', 'Keycard') / rps('users(first: 100) x 5 fields', 'plain Apollo');
+    const naiveListRatio = rps('users(first: 100) x 5 fields', 'naive auth') / rps('users(first: 100) x 5 fields', 'plain Apollo');
+    targets.push({ target: 'list with field rules vs plain Apollo', value: listRatio, goal: '>= 0.85', met: listRatio >= 0.85 });
+    targets.push({ target: '(naive shield list vs plain Apollo)', value: naiveListRatio, goal: 'reference', met: true });
+  }
+  if (refresh) targets.push({ target: 'refresh rotations per second', value: refresh.requestsPerSecond, goal: '>= 2000', met: refresh.requestsPerSecond >= 2000 });
+  if (login && storm) {
+    const loginRatio = login.requestsPerSecond / rawRate;
+    targets.push({ target: 'login vs raw argon2id pool rate', value: loginRatio, goal: '>= 0.90', met: loginRatio >= 0.9 });
+    targets.push({ target: 'event-loop delay p99 in login storm (ms)', value: storm.eventLoopDelayP99Ms, goal: '<= 20', met: storm.eventLoopDelayP99Ms <= 20 });
+  }
+  const maxRssMb = Math.max(loadProbe.maxRssBytes, storm?.maxRssBytes ?? 0) / 1024 / 1024;
+  targets.push({ target: 'max RSS under 50 connections (MB)', value: maxRssMb, goal: '<= 150', met: maxRssMb <= 150 });
+  targets.push({ target: '(max RSS during me/list load, MB)', value: loadProbe.maxRssBytes / 1024 / 1024, goal: 'detail', met: true });
+  if (storm) targets.push({ target: '(max RSS during the login storm, MB)', value: storm.maxRssBytes / 1024 / 1024, goal: 'detail', met: true });
+  targets.push({ target: 'start to ready (ms)', value: startToReadyMs, goal: '<= 1500', met: startToReadyMs <= 1500 });
 
   const date = new Date().toISOString();
   const lines = [
-    `Keycard benchmark, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median; compared servers measured in alternation)`,
+    `Keycard benchmark, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median; compared servers measured in alternation)${ONLY.size < SCENARIOS.length ? `; only ${[...ONLY].join(', ')}` : ''}`,
     '',
     '| scenario | server | req/s | p99 ms | failures |',
     '| --- | --- | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.scenario} | ${r.server} | ${Math.round(r.result.requestsPerSecond)} | ${r.result.latencyP99Ms} | ${r.result.failures} |`),
     '',
-    `raw argon2id verify rate of the pool: ${rawRate.toFixed(1)}/s`,
-    '',
+    ...(login ? [`raw argon2id verify rate of the pool: ${rawRate.toFixed(1)}/s`, ''] : []),
     '| target | value | goal | met |',
     '| --- | ---: | --- | --- |',
     ...targets.map((t) => `| ${t.target} | ${t.value.toFixed(2)} | ${t.goal} | ${t.met ? 'yes' : 'NO'} |`),
@@ -224,9 +246,11 @@ async function main() {
   console.log('\n' + lines.join('\n'));
   const out = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify({ date, durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, startToReadyMs, targets }, null, 2));
-  fs.writeFileSync(path.join(out, 'latest.md'), lines.join('\n') + '\n');
-  console.log(`\nwrote ${path.relative(process.cwd(), path.join(out, 'latest.json'))}`);
+  // A subset never replaces the full report the README quotes.
+  const name = ONLY.size < SCENARIOS.length ? 'partial' : 'latest';
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, startToReadyMs, targets }, null, 2));
+  fs.writeFileSync(path.join(out, `${name}.md`), lines.join('\n') + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), path.join(out, `${name}.json`))}`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
