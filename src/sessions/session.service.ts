@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { AccessTokenService, Role } from '../auth/access-token';
 import { csrfTokenMatches, macCsrfToken, mintCsrfToken } from '../auth/csrf';
-import { deriveSuccessor, hashRefreshToken, looksLikeRefreshToken, mintRefreshToken, newRotationNonce } from '../auth/refresh-token';
+import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksLikeRefreshToken } from '../auth/refresh-token';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import type { UserListRow, UserRow } from '../db/schema';
@@ -57,6 +57,7 @@ const MAX_ROTATION_ATTEMPTS = 3;
 
 export function createSessionService(options: SessionServiceOptions) {
   const { sessions, accessTokens, clock } = options;
+  const { mintRefreshToken, newRotationNonce } = createRefreshTokenRandomness();
 
   function issue(userId: string, role: Role, sessionId: string, refreshToken: string, refreshExpiresAt: Date, csrfToken: string | null): IssuedTokens {
     const access = accessTokens.issue({ userId, sessionId, role });
@@ -122,7 +123,7 @@ export function createSessionService(options: SessionServiceOptions) {
      * Rotates a refresh token (RFC 9700 §4.14.2). A rotated token presented again within the
      * grace window gets the same successor; later, it is theft: the whole family is revoked.
      */
-    async refresh(presented: string, origin: RequestOrigin, csrf: { required: boolean; header: string | undefined }): Promise<IssuedTokens & { user: UserRow }> {
+    async refresh(presented: string, origin: RequestOrigin, csrf: { required: boolean; header: string | undefined }): Promise<IssuedTokens & { user: UserListRow }> {
       if (!looksLikeRefreshToken(presented)) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
       const hash = hashRefreshToken(presented);
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MeDocument, RefreshDocument } from '../../src/client/generated/graphql';
-import { hashRefreshToken, mintRefreshToken } from '../../src/auth/refresh-token';
+import { createRefreshTokenRandomness, hashRefreshToken } from '../../src/auth/refresh-token';
 import { auditEvents, refreshTokens } from '../../src/db/schema';
 import { startTestApp, type TestApp } from '../support/app';
 import { DAY, SECOND } from '../support/clock';
@@ -108,6 +108,7 @@ describe('refresh token rotation', () => {
   });
 
   it('#10 1,000 issued tokens are distinct, 256-bit, and the database holds only their hashes', async () => {
+    const { mintRefreshToken } = createRefreshTokenRandomness();
     const tokens = new Set(Array.from({ length: 1000 }, () => mintRefreshToken()));
     assert.equal(tokens.size, 1000);
     for (const token of tokens) assert.equal(Buffer.from(token.slice(4), 'base64url').length, 32);
