@@ -81,6 +81,10 @@ export function createAccountService(options: AccountServiceOptions) {
         await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'ACCOUNT_DISABLED' } });
         throw errors.accountDisabled();
       }
+      // The one moment the password is known: bring a hash made with older parameters up to date.
+      if (hasher.needsRehash(user.passwordHash)) {
+        await users.upgradePasswordHash(user.id, user.passwordHash, await hasher.hash(input.password));
+      }
       return { user, tokens: await sessions.start(user, origin, mode, 'LOGIN_SUCCEEDED') };
     },
 

@@ -60,6 +60,8 @@ export interface UserRepository {
   setRole(id: string, role: Role, at: Date, audit: AuditEventInput): Promise<UserRow | undefined>;
   /** New hash, every other session ended and the audit event, in one transaction; null if the hash moved on meanwhile. */
   changePassword(id: string, change: PasswordChange): Promise<{ sessionsEnded: number } | null>;
+  /** Replaces a hash made with old parameters by one of the same password; false if the hash moved on meanwhile. */
+  upgradePasswordHash(id: string, expectedPasswordHash: string, passwordHash: string): Promise<boolean>;
   /**
    * Disables (ending every session) or re-enables a user with its audit event, in one transaction.
    * The last active ADMIN is never disabled: the check and the write cannot interleave with another.
@@ -177,6 +179,15 @@ export function createUserRepository(db: Db): UserRepository {
         },
         { behavior: 'immediate' },
       );
+    },
+    async upgradePasswordHash(id, expectedPasswordHash, passwordHash) {
+      // The same password, so no session ends and updatedAt (a change the user made) stays.
+      const updated = db
+        .update(users)
+        .set({ passwordHash })
+        .where(and(eq(users.id, id), eq(users.passwordHash, expectedPasswordHash)))
+        .run();
+      return updated.changes === 1;
     },
     async setDisabled(id, change) {
       return db.transaction(

@@ -1,6 +1,6 @@
 /**
- * A counting semaphore. argon2id at 19 MiB is CPU- and memory-bound on the libuv pool: more
- * hashes in flight than cores only add queueing, event-loop jitter and ~19 MiB of RSS each.
+ * A counting semaphore. argon2id at 12 MiB is CPU- and memory-bound on the libuv pool: more
+ * hashes in flight than cores only add queueing, event-loop jitter and ~12 MiB of RSS each.
  */
 export function createLimiter(maxInFlight: number) {
   let inFlight = 0;

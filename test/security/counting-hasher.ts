@@ -9,6 +9,7 @@ export function countingHasher(): PasswordHasher & { readonly checks: number } {
       return checks;
     },
     hash: (password) => inner.hash(password),
+    needsRehash: (hash) => inner.needsRehash(hash),
     verify(hash, password) {
       checks += 1;
       return inner.verify(hash, password);
