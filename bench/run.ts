@@ -7,7 +7,7 @@ import jwt from 'jsonwebtoken';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { CONNECTIONS, measure, measureInterleaved, type LoadResult, type Scenario } from './load';
+import { CONNECTIONS, measure, measureInterleaved, median, runLoad, type LoadResult, type Scenario } from './load';
 import { startServer, type ServerProcess } from './processes';
 
 /**
@@ -202,10 +202,30 @@ async function main() {
   let storm: { eventLoopDelayP99Ms: number; maxRssBytes: number } | undefined;
   if (runs('login')) {
     console.log('login storm');
-    rawRate = rawArgon2Rate();
-    await keycard.probe('probe:start');
-    login = await record('login (argon2id)', 'Keycard', loginScenario(keycard.url));
-    storm = await keycard.probe<{ eventLoopDelayP99Ms: number; maxRssBytes: number }>('probe:report');
+    // The pool's raw rate and the storm are measured in alternation, like compared servers: the
+    // ratio of two figures taken minutes apart on this machine moved by 20%.
+    const scenario = loginScenario(keycard.url);
+    await runLoad(scenario, Math.min(2, DURATION));
+    const rawRates: number[] = [];
+    const storms: LoadResult[] = [];
+    const probes: Array<{ eventLoopDelayP99Ms: number; maxRssBytes: number }> = [];
+    for (let i = 0; i < RUNS; i++) {
+      rawRates.push(rawArgon2Rate());
+      // Probed per storm: the idle server during the raw measurement would dilute the delay.
+      await keycard.probe('probe:start');
+      storms.push(await runLoad(scenario, DURATION));
+      probes.push(await keycard.probe<{ eventLoopDelayP99Ms: number; maxRssBytes: number }>('probe:report'));
+    }
+    // The worst storm's delay and memory: a target holds only if it holds in every run.
+    storm = { eventLoopDelayP99Ms: Math.max(...probes.map((p) => p.eventLoopDelayP99Ms)), maxRssBytes: Math.max(...probes.map((p) => p.maxRssBytes)) };
+    rawRate = median(rawRates);
+    login = {
+      requestsPerSecond: median(storms.map((r) => r.requestsPerSecond)),
+      latencyP99Ms: median(storms.map((r) => r.latencyP99Ms)),
+      failures: storms.reduce((sum, r) => sum + r.failures, 0),
+    };
+    console.log(`  login (argon2id) / Keycard: ${Math.round(login.requestsPerSecond)} req/s against a raw pool rate of ${rawRate.toFixed(1)}/s`);
+    rows.push({ scenario: 'login (argon2id)', server: 'Keycard', result: login });
   }
   await keycard.stop();
 

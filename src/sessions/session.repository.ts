@@ -42,9 +42,13 @@ export interface Rotation {
   audit: AuditEventInput;
 }
 
+/** A session as it starts: live, not yet used by a refresh. */
+export type NewSession = Pick<SessionRow, 'id' | 'userId' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'maxExpiresAt'> &
+  Partial<Pick<SessionRow, 'userAgent' | 'ip' | 'csrfTokenHash'>>;
+
 export interface SessionRepository {
   /** Session, first refresh token and audit event in one transaction. */
-  create(session: typeof sessions.$inferInsert, token: NewRefreshToken, audit: AuditEventInput): Promise<void>;
+  create(session: NewSession, token: NewRefreshToken, audit: AuditEventInput): Promise<void>;
   findById(id: string): Promise<SessionRow | undefined>;
   findViewerState(sessionId: string): Promise<ViewerState | undefined>;
   findRefreshState(tokenHash: string): Promise<RefreshState | undefined>;
@@ -143,6 +147,27 @@ export function createSessionRepository(db: Db): SessionRepository {
     .where(eq(sessions.id, sql.placeholder('sessionId')))
     .prepare();
 
+  // Every login starts a session: prepared, in a transaction built once, like the rotation.
+  const insertSession = db
+    .insert(sessions)
+    .values({
+      id: sql.placeholder('id'),
+      userId: sql.placeholder('userId'),
+      createdAt: sql.placeholder('createdAt'),
+      lastUsedAt: sql.placeholder('lastUsedAt'),
+      expiresAt: sql.placeholder('expiresAt'),
+      maxExpiresAt: sql.placeholder('maxExpiresAt'),
+      userAgent: sql.placeholder('userAgent'),
+      ip: sql.placeholder('ip'),
+      csrfTokenHash: sql.placeholder('csrfTokenHash'),
+    })
+    .prepare();
+  const startInTransaction = db.$client.transaction((session: NewSession, token: NewRefreshToken, audit: AuditEventInput) => {
+    insertSession.run({ userAgent: null, ip: null, csrfTokenHash: null, ...session });
+    insertToken.run({ ...token, sessionId: session.id });
+    writeAudit(session.createdAt, audit);
+  });
+
   // Built once on the driver (drizzle's db.transaction() builds a transaction object and a
   // wrapper per call, ~5% of a refresh), and committed in groups: rotations asked for in one
   // turn of the event loop share a commit (src/db/group-commit.ts). The prepared statements
@@ -158,14 +183,7 @@ export function createSessionRepository(db: Db): SessionRepository {
 
   return {
     async create(session, token, audit) {
-      db.transaction(
-        (tx) => {
-          tx.insert(sessions).values(session).run();
-          tx.insert(refreshTokens).values({ ...token, sessionId: session.id }).run();
-          writeAudit(session.createdAt, audit);
-        },
-        { behavior: 'immediate' },
-      );
+      startInTransaction.immediate(session, token, audit);
     },
     async findById(id) {
       return sessionById.get({ id });
