@@ -23,8 +23,8 @@ export function openDatabase(databasePath: string): DatabaseHandle {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   // In WAL+NORMAL the fsyncs happen at checkpoints, which SQLite runs inside the commit that
-  // crosses the threshold. A refresh rotation writes ~9 pages, so the default 1,000-page
-  // threshold checkpointed every ~100 rotations; 10,000 pages (~40 MB of WAL) checkpoints a
+  // crosses the threshold. A refresh rotation writes ~13 pages, so the default 1,000-page
+  // threshold checkpointed every ~75 rotations; 10,000 pages (~40 MB of WAL) checkpoints a
   // tenth as often and copies each hot page once per checkpoint: ~15% off a rotation
   // (measured). The size limit truncates a WAL that a long reader let grow past it.
   sqlite.pragma('wal_autocheckpoint = 10000');
