@@ -12,6 +12,7 @@ import type { Config } from './config';
 import type { Db } from './db/client';
 import { createSessionRepository } from './sessions/session.repository';
 import { createSessionService } from './sessions/session.service';
+import { createViewerStateChanges } from './sessions/viewer-state-cache';
 
 /**
  * The business core, wired from config: what the HTTP server and the operator CLI share, so a
@@ -48,7 +49,9 @@ export function createCoreServices({ db, config, clock, keySet, secretKeys, hash
     clockToleranceMs: config.clockToleranceMs,
   });
   const audit = createAuditRepository(db);
-  const sessionRepository = createSessionRepository(db);
+  // One version for both repositories: a write through either invalidates the session check's cache.
+  const viewerStateChanges = createViewerStateChanges();
+  const sessionRepository = createSessionRepository(db, viewerStateChanges);
   const sessions = createSessionService({
     sessions: sessionRepository,
     accessTokens,
@@ -59,6 +62,6 @@ export function createCoreServices({ db, config, clock, keySet, secretKeys, hash
     refreshDerivationKey: secretKeys.refreshDerivation,
     csrfKey: secretKeys.csrf,
   });
-  const accounts = createAccountService({ users: createUserRepository(db), audit, sessions, hasher, clock });
+  const accounts = createAccountService({ users: createUserRepository(db, viewerStateChanges), audit, sessions, hasher, clock });
   return { accessTokens, audit, sessionRepository, sessions, accounts };
 }

@@ -5,6 +5,7 @@ import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
 import { userListColumns, users, type UserListRow, type UserRow } from '../db/schema';
 import { endLiveSessionsOfUser } from '../sessions/session.repository';
+import type { ViewerStateChanges } from '../sessions/viewer-state-cache';
 
 export class EmailTakenError extends Error {
   constructor() {
@@ -99,7 +100,7 @@ function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-export function createUserRepository(db: Db): UserRepository {
+export function createUserRepository(db: Db, changes: ViewerStateChanges): UserRepository {
   const writeAudit = createAuditWriter(db);
   const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
   const byEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
@@ -128,6 +129,15 @@ export function createUserRepository(db: Db): UserRepository {
     .limit(sql.placeholder('limit'))
     .prepare();
 
+  /** Runs a write that can change what a request may do, then tells the viewer-state cache (even if it threw). */
+  function afterwardsBump<T>(write: () => T): T {
+    try {
+      return write();
+    } finally {
+      changes.bump();
+    }
+  }
+
   return {
     async findById(id) {
       return byId.get({ id });
@@ -155,17 +165,17 @@ export function createUserRepository(db: Db): UserRepository {
       }
     },
     async setRole(id, role, at, audit) {
-      return db.transaction(
+      return afterwardsBump(() => db.transaction(
         (tx) => {
           const row = tx.update(users).set({ role, updatedAt: at }).where(eq(users.id, id)).returning().get();
           if (row) writeAudit(at, audit);
           return row;
         },
         { behavior: 'immediate' },
-      );
+      ));
     },
     async changePassword(id, change) {
-      return db.transaction(
+      return afterwardsBump(() => db.transaction(
         (tx) => {
           const updated = tx
             .update(users)
@@ -178,7 +188,7 @@ export function createUserRepository(db: Db): UserRepository {
           return { sessionsEnded };
         },
         { behavior: 'immediate' },
-      );
+      ));
     },
     async upgradePasswordHash(id, expectedPasswordHash, passwordHash) {
       // The same password, so no session ends and updatedAt (a change the user made) stays.
@@ -190,7 +200,7 @@ export function createUserRepository(db: Db): UserRepository {
       return updated.changes === 1;
     },
     async setDisabled(id, change) {
-      return db.transaction(
+      return afterwardsBump(() => db.transaction(
         (tx): DisabledOutcome => {
           // Prepared statements run on the same connection, so they read inside this transaction.
           const user = byId.get({ id });
@@ -209,7 +219,7 @@ export function createUserRepository(db: Db): UserRepository {
           return { kind: 'CHANGED', user: row, sessionsEnded };
         },
         { behavior: 'immediate' },
-      );
+      ));
     },
     async page({ first, after }) {
       const values = after

@@ -4,6 +4,7 @@ import { createAuditWriter } from '../audit/audit.repository';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { Db } from '../db/client';
 import { createGroupCommit } from '../db/group-commit';
+import { createViewerStateCache, type ViewerStateChanges } from './viewer-state-cache';
 import { refreshTokens, sessions, userListColumns, users, type RefreshTokenRow, type SessionRow, type UserListRow, type UserRow } from '../db/schema';
 
 export interface NewRefreshToken {
@@ -50,7 +51,11 @@ export interface SessionRepository {
   /** Session, first refresh token and audit event in one transaction. */
   create(session: NewSession, token: NewRefreshToken, audit: AuditEventInput): Promise<void>;
   findById(id: string): Promise<SessionRow | undefined>;
-  findViewerState(sessionId: string): Promise<ViewerState | undefined>;
+  /**
+   * The session check of a request. Served from memory while nothing it depends on has been
+   * written since it was read (src/sessions/viewer-state-cache.ts), else one prepared join.
+   */
+  findViewerState(sessionId: string, nowMs: number): Promise<ViewerState | undefined>;
   findRefreshState(tokenHash: string): Promise<RefreshState | undefined>;
   findTokenById(id: string): Promise<RefreshTokenRow | undefined>;
   /**
@@ -83,8 +88,13 @@ export function endLiveSessionsOfUser(writer: Writer, userId: string, reason: st
     .run().changes;
 }
 
-export function createSessionRepository(db: Db): SessionRepository {
+/** Sessions remembered by the viewer-state cache: ~1 KB each. */
+const VIEWER_CACHE_ENTRIES = 10_000;
+
+export function createSessionRepository(db: Db, changes: ViewerStateChanges): SessionRepository {
   const writeAudit = createAuditWriter(db);
+  const dataVersion = db.$client.prepare('PRAGMA data_version').pluck();
+  const viewerCache = createViewerStateCache({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES });
   const viewerState = db
     .select({
       sessionId: sessions.id,
@@ -181,6 +191,15 @@ export function createSessionRepository(db: Db): SessionRepository {
     return true;
   });
 
+  /** Runs a write that can end sessions, then tells the viewer-state cache (even if it threw). */
+  function afterwardsBump<T>(write: () => T): T {
+    try {
+      return write();
+    } finally {
+      changes.bump();
+    }
+  }
+
   return {
     async create(session, token, audit) {
       startInTransaction.immediate(session, token, audit);
@@ -188,8 +207,8 @@ export function createSessionRepository(db: Db): SessionRepository {
     async findById(id) {
       return sessionById.get({ id });
     },
-    async findViewerState(id) {
-      return viewerState.get({ id });
+    async findViewerState(id, nowMs) {
+      return viewerCache.read(id, nowMs, async () => viewerState.get({ id }));
     },
     async findRefreshState(hash) {
       return refreshState.get({ hash });
@@ -201,7 +220,7 @@ export function createSessionRepository(db: Db): SessionRepository {
       return rotateInGroup(r);
     },
     async revoke(sessionId, reason, at, audit) {
-      return db.transaction(
+      return afterwardsBump(() => db.transaction(
         (tx) => {
           const ended = tx
             .update(sessions)
@@ -212,17 +231,17 @@ export function createSessionRepository(db: Db): SessionRepository {
           return ended.changes === 1;
         },
         { behavior: 'immediate' },
-      );
+      ));
     },
     async revokeAllForUser(userId, reason, at, { exceptSessionId, audit }) {
-      return db.transaction(
+      return afterwardsBump(() => db.transaction(
         (tx) => {
           const ended = endLiveSessionsOfUser(tx, userId, reason, at, exceptSessionId);
           if (audit) writeAudit(at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
           return ended;
         },
         { behavior: 'immediate' },
-      );
+      ));
     },
     async listLiveForUser(userId, now) {
       return db
@@ -233,7 +252,7 @@ export function createSessionRepository(db: Db): SessionRepository {
         .all();
     },
     async pruneExpired(cutoff) {
-      return db.transaction(
+      return afterwardsBump(() => db.transaction(
         (tx) => {
           const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
           // Tokens go first, explicitly rather than by cascade, so that the count includes them.
@@ -246,7 +265,7 @@ export function createSessionRepository(db: Db): SessionRepository {
           return { sessions: ended.changes, refreshTokens: tokens.changes };
         },
         { behavior: 'immediate' },
-      );
+      ));
     },
   };
 }

@@ -234,7 +234,7 @@ export function createSessionService(options: SessionServiceOptions) {
       const verified = accessTokens.verify(match[1]!);
       if (!verified.ok) return { viewer: null, authError: verified.reason };
       const { claims } = verified;
-      const state = await sessions.findViewerState(claims.sid);
+      const state = await sessions.findViewerState(claims.sid, clock.now());
       if (!state || state.userId !== claims.sub) return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };
       if (state.revokedAt !== null || state.disabledAt !== null || state.expiresAt.getTime() <= clock.now()) {
         return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };

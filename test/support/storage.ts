@@ -4,15 +4,17 @@ import { createAuditRepository } from '../../src/audit/audit.repository';
 import { openDatabase } from '../../src/db/client';
 import { applyMigrations } from '../../src/db/migrate';
 import { createSessionRepository } from '../../src/sessions/session.repository';
+import { createViewerStateChanges } from '../../src/sessions/viewer-state-cache';
 
 /** Repositories on a fresh :memory: database, for tests of what one transaction commits. */
 export function openTestStorage() {
   const database = openDatabase(':memory:');
   applyMigrations(database.db);
+  const changes = createViewerStateChanges();
   return {
     database,
-    users: createUserRepository(database.db),
-    sessions: createSessionRepository(database.db),
+    users: createUserRepository(database.db, changes),
+    sessions: createSessionRepository(database.db, changes),
     audit: createAuditRepository(database.db),
     close: () => database.close(),
   };

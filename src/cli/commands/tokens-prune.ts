@@ -2,6 +2,7 @@ import { createSqliteLimiterStore } from '../../abuse/limiter-store';
 import { createAuditRepository } from '../../audit/audit.repository';
 import { pruneExpired } from '../../sessions/prune';
 import { createSessionRepository } from '../../sessions/session.repository';
+import { createViewerStateChanges } from '../../sessions/viewer-state-cache';
 import type { CliCommand } from '../command';
 import { parseFlags } from '../flags';
 import { count } from '../format';
@@ -15,7 +16,7 @@ export const tokensPruneCommand: CliCommand = {
     return async (context) => {
       const { db, sqlite } = context.database();
       const pruned = await pruneExpired({
-        sessions: createSessionRepository(db),
+        sessions: createSessionRepository(db, createViewerStateChanges()),
         audit: createAuditRepository(db),
         clock: context.clock,
         auditRetentionMs: context.config.auditRetentionMs,

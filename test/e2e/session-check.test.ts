@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { ChangePasswordDocument, LogoutDocument, MeDocument, MySessionsDocument, RevokeSessionDocument, SetUserDisabledDocument, SetUserRoleDocument, UsersDocument } from '../../src/client/generated/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
+import { signedInAdmin } from '../support/users';
+
+/**
+ * The session check is served from memory between writes (src/sessions/viewer-state-cache.ts).
+ * Each test first makes a request with the token, so the check is cached, then changes what it
+ * depends on, and proves the very next request sees the change.
+ */
+describe('every change to a session or its user reaches the next request, with the check cached', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  async function warm(accessToken: string) {
+    const me = await call(t.url, MeDocument, {}, { accessToken });
+    assert.equal(me.errors, undefined);
+    return me.data!.me!;
+  }
+
+  it('logout: TOKEN_REVOKED on the next request', async () => {
+    const user = await signup(t.url);
+    await warm(user.accessToken);
+    assert.equal((await call(t.url, LogoutDocument, { refreshToken: user.refreshToken })).data?.logout, true);
+    assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: user.accessToken }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
+  });
+
+  it('revokeSession of another device: that device gets TOKEN_REVOKED', async () => {
+    const email = uniqueEmail();
+    const phone = await signup(t.url, { email });
+    const laptop = await login(t.url, email);
+    await warm(phone.accessToken);
+    const sessions = await call(t.url, MySessionsDocument, {}, { accessToken: laptop.accessToken });
+    const phoneSession = sessions.data!.me!.sessions!.find((s) => !s.current)!;
+    assert.equal((await call(t.url, RevokeSessionDocument, { id: phoneSession.id }, { accessToken: laptop.accessToken })).data?.revokeSession, true);
+    assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: phone.accessToken }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
+  });
+
+  it('changePassword ends the other sessions at once', async () => {
+    const email = uniqueEmail();
+    const other = await signup(t.url, { email });
+    const current = await login(t.url, email);
+    await warm(other.accessToken);
+    const changed = await call(t.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: 'another long passphrase' }, { accessToken: current.accessToken });
+    assert.equal(changed.errors, undefined);
+    assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: other.accessToken }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
+  });
+
+  it('a demoted ADMIN is FORBIDDEN on the next request, a promoted USER is let in', async () => {
+    const root = await signedInAdmin(t);
+    const other = await signedInAdmin(t);
+    assert.equal((await call(t.url, UsersDocument, { first: 1 }, { accessToken: other.accessToken })).errors, undefined);
+    await call(t.url, SetUserRoleDocument, { userId: other.user.id, role: 'USER' }, { accessToken: root.accessToken });
+    assertErrorCode(await call(t.url, UsersDocument, { first: 1 }, { accessToken: other.accessToken }), 'FORBIDDEN');
+    await call(t.url, SetUserRoleDocument, { userId: other.user.id, role: 'ADMIN' }, { accessToken: root.accessToken });
+    assert.equal((await call(t.url, UsersDocument, { first: 1 }, { accessToken: other.accessToken })).errors, undefined);
+  });
+
+  it('a disabled user gets TOKEN_REVOKED on the next request', async () => {
+    const admin = await signedInAdmin(t);
+    const user = await signup(t.url);
+    await warm(user.accessToken);
+    await call(t.url, SetUserDisabledDocument, { userId: user.user.id, disabled: true }, { accessToken: admin.accessToken });
+    assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: user.accessToken }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
+  });
+});
+
+describe('a change committed by another connection (the operator CLI) reaches the next request', () => {
+  let dir: string;
+  let t: TestApp;
+  let other: Database.Database;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-session-check-'));
+    t = await startTestApp({ DATABASE_URL: `file:${path.join(dir, 'keycard.db')}` });
+    other = new Database(path.join(dir, 'keycard.db'));
+  });
+  afterEach(async () => {
+    other.close();
+    await t.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a session ended in storage by another process is refused', async () => {
+    const user = await signup(t.url);
+    const me = await call(t.url, MeDocument, {}, { accessToken: user.accessToken });
+    assert.equal(me.errors, undefined);
+    other.prepare('UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ?').run(Date.now(), 'REVOKED', me.data!.me!.id);
+    assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: user.accessToken }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
+  });
+
+  it('a role set in storage by another process applies to the next request', async () => {
+    const user = await signup(t.url);
+    assertErrorCode(await call(t.url, UsersDocument, { first: 1 }, { accessToken: user.accessToken }), 'FORBIDDEN');
+    other.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").run(user.user.id);
+    assert.equal((await call(t.url, UsersDocument, { first: 1 }, { accessToken: user.accessToken })).errors, undefined);
+  });
+});
