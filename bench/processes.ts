@@ -12,11 +12,11 @@ export interface ServerProcess {
 const PROBE = path.join(__dirname, 'probe.js');
 
 /** Forks a server script with the probe preloaded and waits for its "listening on <url>" line. */
-export function startServer(script: string, env: Record<string, string>, readyPath = ''): Promise<ServerProcess> {
+export function startServer(script: string, env: Record<string, string>, readyPath = '', nodeFlags: readonly string[] = []): Promise<ServerProcess> {
   const started = performance.now();
   const child = fork(script, [], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    execArgv: ['--require', PROBE],
+    execArgv: ['--require', PROBE, ...nodeFlags],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let stderr = '';

@@ -7,6 +7,7 @@ import jwt from 'jsonwebtoken';
 import { createApp } from '../src/app';
 import { defaultHashConcurrency } from '../src/auth/password';
 import { loadConfig } from '../src/config';
+import { PRODUCTION_NODE_FLAGS } from '../src/node-flags';
 import { createLogger } from '../src/logger';
 import { CONNECTIONS, measure, measureInterleaved, median, runLoad, type LoadResult, type Scenario } from './load';
 import { startServer, type ServerProcess } from './processes';
@@ -142,7 +143,7 @@ async function main() {
   };
   const startTimes: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const probe = await startServer(MAIN, keycardEnv, '/readyz');
+    const probe = await startServer(MAIN, keycardEnv, '/readyz', PRODUCTION_NODE_FLAGS);
     startTimes.push(probe.startedInMs);
     await probe.stop();
   }
@@ -158,7 +159,8 @@ async function main() {
   ];
 
   for (const [name, script, env] of servers) references[name] = await startServer(script, env);
-  const keycard = await startServer(MAIN, keycardEnv, '/readyz');
+  // As npm start runs it: with the production V8 flags.
+  const keycard = await startServer(MAIN, keycardEnv, '/readyz', PRODUCTION_NODE_FLAGS);
   const naiveHeaders = { authorization: `Bearer ${naiveAdminToken}` };
   const compare = async (scenario: string, scenarios: Record<string, Scenario>) => {
     console.log(`  ${scenario}: ${Object.keys(scenarios).join(', ')} in alternation ...`);

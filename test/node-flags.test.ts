@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { PRODUCTION_NODE_FLAGS } from '../src/node-flags';
+import { REPO_ROOT } from './support/paths';
+
+describe('production node flags', () => {
+  it('npm start passes exactly the flags the benchmark measures with', () => {
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const command = /\bnode\s+(.*?)\s*dist\/src\/main\.js/.exec(scripts.start ?? '');
+    assert.ok(command, `npm start runs node on dist/src/main.js: ${scripts.start}`);
+    assert.deepEqual(command[1]!.split(/\s+/).filter(Boolean), [...PRODUCTION_NODE_FLAGS]);
+  });
+
+  it('caps the young generation: a process started with them has a smaller new space than without', () => {
+    const newSpace = (flags: readonly string[]) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          [...flags, '-e', "let k=[];for(let i=0;i<3e6;i++){k.push({i});if(k.length>1e5)k=[]}process.stdout.write(String(require('v8').getHeapSpaceStatistics().find((s)=>s.space_name==='new_space').space_size))"],
+          { encoding: 'utf8' },
+        ),
+      );
+    assert.ok(newSpace(PRODUCTION_NODE_FLAGS) < newSpace([]), 'the flags shrink the young generation');
+  });
+});
