@@ -43,16 +43,21 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Runs a scenario `runs` times after a short warm-up and keeps the median of each figure. */
-export async function measure(scenario: Scenario, durationSeconds: number, runs: number): Promise<LoadResult> {
-  await runLoad(scenario, Math.min(2, durationSeconds));
-  const results: LoadResult[] = [];
-  for (let i = 0; i < runs; i++) results.push(await runLoad(scenario, durationSeconds));
+/** The median of each figure over several runs; failures add up. */
+export function summarize(results: LoadResult[]): LoadResult {
   return {
     requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
     latencyP99Ms: median(results.map((r) => r.latencyP99Ms)),
     failures: results.reduce((sum, r) => sum + r.failures, 0),
   };
+}
+
+/** Runs a scenario `runs` times after a short warm-up and keeps the median of each figure. */
+export async function measure(scenario: Scenario, durationSeconds: number, runs: number): Promise<LoadResult> {
+  await runLoad(scenario, Math.min(2, durationSeconds));
+  const results: LoadResult[] = [];
+  for (let i = 0; i < runs; i++) results.push(await runLoad(scenario, durationSeconds));
+  return summarize(results);
 }
 
 /**
@@ -66,17 +71,5 @@ export async function measureInterleaved(scenarios: Record<string, Scenario>, du
   for (let i = 0; i < runs; i++) {
     for (const name of names) results[name]!.push(await runLoad(scenarios[name]!, durationSeconds));
   }
-  return Object.fromEntries(
-    names.map((name) => {
-      const runsOf = results[name]!;
-      return [
-        name,
-        {
-          requestsPerSecond: median(runsOf.map((r) => r.requestsPerSecond)),
-          latencyP99Ms: median(runsOf.map((r) => r.latencyP99Ms)),
-          failures: runsOf.reduce((sum, r) => sum + r.failures, 0),
-        },
-      ];
-    }),
-  );
+  return Object.fromEntries(names.map((name) => [name, summarize(results[name]!)]));
 }

@@ -9,7 +9,7 @@ import { defaultHashConcurrency } from '../src/auth/password';
 import { loadConfig } from '../src/config';
 import { PRODUCTION_NODE_FLAGS } from '../src/node-flags';
 import { createLogger } from '../src/logger';
-import { CONNECTIONS, measure, measureInterleaved, median, runLoad, type LoadResult, type Scenario } from './load';
+import { CONNECTIONS, measure, measureInterleaved, median, runLoad, summarize, type LoadResult, type Scenario } from './load';
 import { startServer, type ServerProcess } from './processes';
 
 /**
@@ -235,11 +235,7 @@ async function main() {
     };
     rawRate = median(rawRates);
     rawRateAtServerConcurrency = median(rawRatesAtServerConcurrency);
-    login = {
-      requestsPerSecond: median(storms.map((r) => r.requestsPerSecond)),
-      latencyP99Ms: median(storms.map((r) => r.latencyP99Ms)),
-      failures: storms.reduce((sum, r) => sum + r.failures, 0),
-    };
+    login = summarize(storms);
     console.log(`  login (argon2id) / Keycard: ${Math.round(login.requestsPerSecond)} req/s against a raw pool rate of ${rawRate.toFixed(1)}/s`);
     rows.push({ scenario: 'login (argon2id)', server: 'Keycard', result: login });
   }

@@ -129,15 +129,6 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
     .limit(sql.placeholder('limit'))
     .prepare();
 
-  /** Runs a write that can change what a request may do, then tells the viewer-state cache (even if it threw). */
-  function afterwardsBump<T>(write: () => T): T {
-    try {
-      return write();
-    } finally {
-      changes.bump();
-    }
-  }
-
   return {
     async findById(id) {
       return byId.get({ id });
@@ -165,7 +156,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       }
     },
     async setRole(id, role, at, audit) {
-      return afterwardsBump(() => db.transaction(
+      return changes.bumpAfter(() => db.transaction(
         (tx) => {
           const row = tx.update(users).set({ role, updatedAt: at }).where(eq(users.id, id)).returning().get();
           if (row) writeAudit(at, audit);
@@ -175,7 +166,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       ));
     },
     async changePassword(id, change) {
-      return afterwardsBump(() => db.transaction(
+      return changes.bumpAfter(() => db.transaction(
         (tx) => {
           const updated = tx
             .update(users)
@@ -200,7 +191,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       return updated.changes === 1;
     },
     async setDisabled(id, change) {
-      return afterwardsBump(() => db.transaction(
+      return changes.bumpAfter(() => db.transaction(
         (tx): DisabledOutcome => {
           // Prepared statements run on the same connection, so they read inside this transaction.
           const user = byId.get({ id });

@@ -191,15 +191,6 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
     return true;
   });
 
-  /** Runs a write that can end sessions, then tells the viewer-state cache (even if it threw). */
-  function afterwardsBump<T>(write: () => T): T {
-    try {
-      return write();
-    } finally {
-      changes.bump();
-    }
-  }
-
   return {
     async create(session, token, audit) {
       startInTransaction.immediate(session, token, audit);
@@ -220,7 +211,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
       return rotateInGroup(r);
     },
     async revoke(sessionId, reason, at, audit) {
-      return afterwardsBump(() => db.transaction(
+      return changes.bumpAfter(() => db.transaction(
         (tx) => {
           const ended = tx
             .update(sessions)
@@ -234,7 +225,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
       ));
     },
     async revokeAllForUser(userId, reason, at, { exceptSessionId, audit }) {
-      return afterwardsBump(() => db.transaction(
+      return changes.bumpAfter(() => db.transaction(
         (tx) => {
           const ended = endLiveSessionsOfUser(tx, userId, reason, at, exceptSessionId);
           if (audit) writeAudit(at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
@@ -252,7 +243,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
         .all();
     },
     async pruneExpired(cutoff) {
-      return afterwardsBump(() => db.transaction(
+      return changes.bumpAfter(() => db.transaction(
         (tx) => {
           const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
           // Tokens go first, explicitly rather than by cascade, so that the count includes them.

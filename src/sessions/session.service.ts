@@ -7,6 +7,7 @@ import type { Clock } from '../clock';
 import type { UserListRow, UserRow } from '../db/schema';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';
 import type { RefreshState, SessionRepository } from './session.repository';
+import { isLiveViewerState } from './viewer-state-cache';
 
 export interface IssuedTokens {
   userId: string;
@@ -234,11 +235,9 @@ export function createSessionService(options: SessionServiceOptions) {
       const verified = accessTokens.verify(match[1]!);
       if (!verified.ok) return { viewer: null, authError: verified.reason };
       const { claims } = verified;
-      const state = await sessions.findViewerState(claims.sid, clock.now());
-      if (!state || state.userId !== claims.sub) return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };
-      if (state.revokedAt !== null || state.disabledAt !== null || state.expiresAt.getTime() <= clock.now()) {
-        return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };
-      }
+      const now = clock.now();
+      const state = await sessions.findViewerState(claims.sid, now);
+      if (!state || state.userId !== claims.sub || !isLiveViewerState(state, now)) return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };
       return { viewer: { userId: state.userId, sessionId: state.sessionId, role: state.role, user: state.user }, authError: null };
     },
   };

@@ -7,6 +7,8 @@ import type { ViewerState } from './session.repository';
  */
 export interface ViewerStateChanges {
   bump(): void;
+  /** Runs a write that can end sessions or change a user, then bumps (even if it threw). */
+  bumpAfter<T>(write: () => T): T;
   readonly version: number;
 }
 
@@ -15,6 +17,13 @@ export function createViewerStateChanges(): ViewerStateChanges {
   return {
     bump() {
       version++;
+    },
+    bumpAfter(write) {
+      try {
+        return write();
+      } finally {
+        version++;
+      }
     },
     get version() {
       return version;
@@ -38,7 +47,8 @@ interface Entry {
   database: number;
 }
 
-function isLive(state: ViewerState, nowMs: number): boolean {
+/** A session that may be used now: not ended, its user enabled, its idle expiry ahead. */
+export function isLiveViewerState(state: ViewerState, nowMs: number): boolean {
   return state.revokedAt === null && state.disabledAt === null && state.expiresAt.getTime() > nowMs;
 }
 
@@ -58,10 +68,10 @@ export function createViewerStateCache(options: ViewerStateCacheOptions) {
       const local = changes.version;
       const database = databaseVersion();
       const hit = entries.get(sessionId);
-      if (hit !== undefined && hit.local === local && hit.database === database && isLive(hit.state, nowMs)) return hit.state;
+      if (hit !== undefined && hit.local === local && hit.database === database && isLiveViewerState(hit.state, nowMs)) return hit.state;
       const state = await load();
       // A write may have come while the read was awaited: keep only a read that none followed.
-      if (state !== undefined && isLive(state, nowMs) && changes.version === local && databaseVersion() === database) {
+      if (state !== undefined && isLiveViewerState(state, nowMs) && changes.version === local && databaseVersion() === database) {
         entries.delete(sessionId);
         if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
         entries.set(sessionId, { state, local, database });
