@@ -3,7 +3,7 @@
  * reaches the same answer from the same rows without any coordination:
  *
  *   pending         published in the JWKS, signs nothing yet (caches learn it first)
- *   active          the key new tokens are signed with: the last one whose activation has come
+ *   active          the key new tokens are signed with: the newest rotation whose activation has come
  *   verifying-only  superseded: signs nothing, verifies the tokens it signed until they expire
  *   retired         no live token can carry it: out of the JWKS, refused by the verifier
  *
@@ -32,25 +32,39 @@ export interface KeyWindow {
 
 export type ScheduledKey<K extends KeyTimes> = KeyWindow & { readonly key: K };
 
-/** Signing order: activation first; creation and kid break ties so every instance agrees. */
-function bySigningOrder(a: KeyTimes, b: KeyTimes): number {
-  return a.activatesAt - b.activatesAt || a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
+/**
+ * Rotation order: creation first; keys created in the same millisecond (a first start that
+ * rotates at once) fall back to activation order, and kid breaks ties so every instance agrees.
+ */
+function byRotationOrder(a: KeyTimes, b: KeyTimes): number {
+  return a.createdAt - b.createdAt || a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
 }
 
 /**
- * Orders keys by when they sign and gives each its window. Keys already retired at `now` are
- * left out of the succession: a retired key never comes back, and never delays another.
+ * Orders keys by when they were rotated in and gives each its window. The newest rotation wins:
+ * a key stops signing as soon as any key rotated in after it activates, even if it was itself
+ * still pending then (`keys:rotate --activate-in 0` while an earlier rotation waits). Such a key
+ * never signed a token, so it retires at that moment instead of after the verify window.
+ * Keys already retired at `now` are left out of the succession: a retired key never comes back,
+ * and never delays another.
  */
 export function scheduleKeys<K extends KeyTimes>(keys: readonly K[], now: number, verifyWindowMs: number): ScheduledKey<K>[] {
   const retired = keys.filter((k) => k.retiredAt !== null && k.retiredAt <= now);
-  const live = keys.filter((k) => !retired.includes(k)).sort(bySigningOrder);
+  const live = keys.filter((k) => !retired.includes(k)).sort(byRotationOrder);
+  // The earliest activation among the keys rotated in after each key: when that key stops signing.
+  const supersededAts: Array<number | null> = new Array(live.length).fill(null);
+  for (let i = live.length - 2, earliest = Infinity; i >= 0; i--) {
+    earliest = Math.min(earliest, live[i + 1]!.activatesAt);
+    supersededAts[i] = earliest;
+  }
   const scheduled = live.map((key, index): ScheduledKey<K> => {
-    const supersededAt = live[index + 1]?.activatesAt ?? null;
-    const computed = supersededAt === null ? null : supersededAt + verifyWindowMs;
+    const supersededAt = supersededAts[index]!;
+    const neverSigned = supersededAt !== null && supersededAt <= key.activatesAt;
+    const computed = supersededAt === null ? null : neverSigned ? supersededAt : supersededAt + verifyWindowMs;
     const retiresAt = key.retiredAt === null ? computed : computed === null ? key.retiredAt : Math.min(key.retiredAt, computed);
     return { key, supersededAt, retiresAt };
   });
-  const gone = retired.sort(bySigningOrder).map((key): ScheduledKey<K> => ({ key, supersededAt: null, retiresAt: key.retiredAt }));
+  const gone = retired.sort(byRotationOrder).map((key): ScheduledKey<K> => ({ key, supersededAt: null, retiresAt: key.retiredAt }));
   return [...gone, ...scheduled];
 }
 

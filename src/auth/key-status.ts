@@ -27,7 +27,7 @@ export interface KeyStatus {
   retiresAt: Date | null;
 }
 
-/** Every stored key, retired ones included, in signing order, with its state at `now`. */
+/** Every stored key, retired ones included, in rotation order, with its state at `now`. */
 export function describeKeys(stored: readonly StoredSigningKey[], now: number, verifyWindowMs: number): KeyStatus[] {
   return scheduleKeys(stored.map(withKeyTimes), now, verifyWindowMs).map((scheduled) => ({
     kid: scheduled.key.kid,

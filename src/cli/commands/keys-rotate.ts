@@ -19,19 +19,25 @@ export const keysRotateCommand: CliCommand = {
     return async (context) => {
       const { config, clock } = context;
       const repository = createSigningKeyRepository(context.database().db);
-      const hadKeys = (await repository.list()).length > 0;
+      const verifyWindowMs = config.accessTokenTtlMs + config.clockToleranceMs;
+      const before = describeKeys(await repository.list(), clock.now(), verifyWindowMs);
       // Loading the set first proves KEYCARD_SECRET opens the stored keys: a key sealed with
       // another secret would stop every server at its next reload.
       const keySet = await context.keySet();
-      const kid = hadKeys ? await keySet.rotate(delayMs === undefined ? {} : { activatesAt: clock.now() + delayMs }) : keySet.signingKey().kid;
+      const kid = before.length > 0 ? await keySet.rotate(delayMs === undefined ? {} : { activatesAt: clock.now() + delayMs }) : keySet.signingKey().kid;
 
-      const statuses = describeKeys(await repository.list(), clock.now(), config.accessTokenTtlMs + config.clockToleranceMs);
+      const statuses = describeKeys(await repository.list(), clock.now(), verifyWindowMs);
       const index = statuses.findIndex((status) => status.kid === kid);
       const added = statuses[index]!;
-      const previous = statuses[index - 1];
       const signs = added.state === 'active' ? 'signs from now' : `signs from ${timestamp(added.activatesAt)}`;
-      const old = previous && previous.state !== 'retired' ? `; ${previous.kid} keeps verifying until ${timestamp(previous.retiresAt)}` : '';
-      context.print(`published ${kid} (${added.alg}); it ${signs}${old}`);
+      const previous = statuses.slice(0, index).filter((status) => status.state === 'active' || status.state === 'verifying-only').at(-1);
+      const old = previous ? `; ${previous.kid} keeps verifying until ${timestamp(previous.retiresAt)}` : '';
+      // The newest rotation wins (src/auth/key-schedule.ts): an earlier rotation still waiting
+      // to activate no later than this one never signs.
+      const superseded = before
+        .filter((status) => status.state === 'pending' && status.activatesAt.getTime() >= added.activatesAt.getTime())
+        .map((status) => `; ${status.kid}, still pending, is superseded and will never sign`);
+      context.print(`published ${kid} (${added.alg}); it ${signs}${old}${superseded.join('')}`);
     };
   },
 };
