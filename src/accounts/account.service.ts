@@ -104,21 +104,19 @@ export function createAccountService(options: AccountServiceOptions) {
 
     /** Nobody can demote the last active ADMIN: the system would have no one left to manage it. */
     async setRole(userId: string, role: Role, actor: Actor | null, origin: RequestOrigin): Promise<UserRow> {
-      const user = await users.findById(userId);
-      if (!user) throw errors.notFound('User');
-      if (user.role === role) return user;
-      if (user.role === 'ADMIN' && user.disabledAt === null && (await users.countActiveAdmins()) <= 1) {
-        throw errors.badUserInput('role', 'The last active ADMIN cannot be demoted.');
-      }
-      const updated = await users.setRole(userId, role, new Date(clock.now()), {
-        type: AuditEventType.ROLE_CHANGED,
-        userId,
-        actorId: actor?.userId ?? null,
-        ...origin,
-        detail: { from: user.role, to: role },
+      const outcome = await users.setRole(userId, {
+        role,
+        at: new Date(clock.now()),
+        audit: { type: AuditEventType.ROLE_CHANGED, userId, actorId: actor?.userId ?? null, ...origin },
       });
-      if (!updated) throw errors.notFound('User');
-      return updated;
+      switch (outcome.kind) {
+        case 'NOT_FOUND':
+          throw errors.notFound('User');
+        case 'LAST_ACTIVE_ADMIN':
+          throw errors.badUserInput('role', 'The last active ADMIN cannot be demoted.');
+        default:
+          return outcome.user;
+      }
     },
 
     /**

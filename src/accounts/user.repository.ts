@@ -47,6 +47,19 @@ export interface DisabledChange {
   audit: AuditEventInput;
 }
 
+export interface RoleChange {
+  role: Role;
+  at: Date;
+  /** Written with `detail.from` and `detail.to` read inside the transaction. */
+  audit: AuditEventInput;
+}
+
+export type RoleOutcome =
+  | { kind: 'CHANGED'; user: UserRow }
+  | { kind: 'UNCHANGED'; user: UserRow }
+  | { kind: 'NOT_FOUND' }
+  | { kind: 'LAST_ACTIVE_ADMIN' };
+
 export type DisabledOutcome =
   | { kind: 'CHANGED'; user: UserRow; sessionsEnded: number }
   | { kind: 'UNCHANGED'; user: UserRow }
@@ -58,7 +71,11 @@ export interface UserRepository {
   findByEmail(normalizedEmail: string): Promise<UserRow | undefined>;
   /** Inserts the user and its audit event together; EmailTakenError on a duplicate email. */
   create(user: NewUser, audit: AuditEventInput): Promise<UserRow>;
-  setRole(id: string, role: Role, at: Date, audit: AuditEventInput): Promise<UserRow | undefined>;
+  /**
+   * Changes a role with its audit event, in one transaction. The last active ADMIN is never
+   * demoted: the check and the write cannot interleave with another demotion.
+   */
+  setRole(id: string, change: RoleChange): Promise<RoleOutcome>;
   /** New hash, every other session ended and the audit event, in one transaction; null if the hash moved on meanwhile. */
   changePassword(id: string, change: PasswordChange): Promise<{ sessionsEnded: number } | null>;
   /** Replaces a hash made with old parameters by one of the same password; false if the hash moved on meanwhile. */
@@ -71,7 +88,6 @@ export interface UserRepository {
   /** Up to `first + 1` users, oldest first: the extra one tells whether another page follows. */
   page(query: UserPageQuery): Promise<{ rows: UserListRow[] }>;
   count(): Promise<number>;
-  countActiveAdmins(): Promise<number>;
 }
 
 /**
@@ -155,12 +171,19 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
         throw error;
       }
     },
-    async setRole(id, role, at, audit) {
+    async setRole(id, change) {
       return changes.bumpAfter(() => db.transaction(
-        (tx) => {
-          const row = tx.update(users).set({ role, updatedAt: at }).where(eq(users.id, id)).returning().get();
-          if (row) writeAudit(at, audit);
-          return row;
+        (tx): RoleOutcome => {
+          // Read, check and write under one write lock (BEGIN IMMEDIATE): two concurrent
+          // demotions of the last two ADMINs cannot both see two of them.
+          const user = byId.get({ id });
+          if (!user) return { kind: 'NOT_FOUND' };
+          if (user.role === change.role) return { kind: 'UNCHANGED', user };
+          if (user.role === 'ADMIN' && user.disabledAt === null && (activeAdmins.get()?.n ?? 0) <= 1) return { kind: 'LAST_ACTIVE_ADMIN' };
+          const row = tx.update(users).set({ role: change.role, updatedAt: change.at }).where(eq(users.id, id)).returning().get();
+          if (!row) return { kind: 'NOT_FOUND' };
+          writeAudit(change.at, { ...change.audit, detail: { ...change.audit.detail, from: user.role, to: change.role } });
+          return { kind: 'CHANGED', user: row };
         },
         { behavior: 'immediate' },
       ));
@@ -220,9 +243,6 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
     },
     async count() {
       return count.get()?.n ?? 0;
-    },
-    async countActiveAdmins() {
-      return activeAdmins.get()?.n ?? 0;
     },
   };
 }

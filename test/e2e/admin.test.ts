@@ -120,6 +120,28 @@ describe('the last active ADMIN', () => {
     }
   });
 
+  it('two concurrent demotions of the last two ADMINs leave exactly one ADMIN', async () => {
+    const t = await startTestApp();
+    try {
+      const a = await signedInAdmin(t);
+      const b = await signedInAdmin(t);
+      const origin = { ip: null, userAgent: 'test' };
+      const viewer = (admin: typeof a) => ({ userId: admin.user.id, sessionId: 'unused', role: 'ADMIN' as const });
+      // Both calls start before either writes: only a check inside the write can tell them apart.
+      const outcomes = await Promise.allSettled([
+        t.app.services.accounts.setRole(b.user.id, 'USER', viewer(a), origin),
+        t.app.services.accounts.setRole(a.user.id, 'USER', viewer(b), origin),
+      ]);
+      const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      assert.equal(rejected.length, 1);
+      assert.deepEqual((rejected[0]!.reason as { extensions?: unknown }).extensions, { code: 'BAD_USER_INPUT', field: 'role' });
+      const roles = await Promise.all([a, b].map(async (admin) => (await call(t.url, MeDocument, {}, { accessToken: admin.accessToken })).data?.me?.role));
+      assert.deepEqual(roles.sort(), ['ADMIN', 'USER']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('the last active ADMIN cannot be disabled, not even by the system: BAD_USER_INPUT on field disabled', async () => {
     const t = await startTestApp();
     try {
