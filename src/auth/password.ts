@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { createLimiter } from './concurrency';
+import * as argon2 from '@node-rs/argon2';
+import pLimit from 'p-limit';
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -29,13 +29,26 @@ export const OWASP_ARGON2ID: Argon2Options = Object.freeze({ memoryCost: 12288, 
 /** For tests only: still argon2id, with the smallest parameters the algorithm allows. */
 export const FAST_TEST_ARGON2ID: Argon2Options = Object.freeze({ memoryCost: 64, timeCost: 1, parallelism: 1 });
 
+/** The two argon2 calls the hasher makes; a test wraps the real ones to count how many run at once. */
+export interface Argon2Primitives {
+  hash: typeof argon2.hash;
+  verify: typeof argon2.verify;
+}
+
 /**
  * argon2id (RFC 9106, OWASP Password Storage). @node-rs/argon2 hashes on the libuv pool, off
- * the event loop; never call the *Sync variants on a request path.
+ * the event loop; never call the *Sync variants on a request path. At most `maxInFlight`
+ * hashes run at once (p-limit: a freed slot goes to the oldest waiter, never to a newcomer):
+ * argon2id at 12 MiB is CPU- and memory-bound, so more than the cores only adds queueing,
+ * event-loop jitter and 12 MiB of RSS each (ARGON2_CONCURRENCY).
  */
-export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID, maxInFlight: number = defaultHashConcurrency()): PasswordHasher {
-  const params = { algorithm: Algorithm.Argon2id, ...options };
-  const limit = createLimiter(maxInFlight);
+export function createArgon2Hasher(
+  options: Argon2Options = OWASP_ARGON2ID,
+  maxInFlight: number = defaultHashConcurrency(),
+  { hash, verify }: Argon2Primitives = argon2,
+): PasswordHasher {
+  const params = { algorithm: argon2.Algorithm.Argon2id, ...options };
+  const limit = pLimit(maxInFlight);
   // The PHC string names its parameters: $argon2id$v=19$m=12288,t=3,p=1$<salt>$<hash>.
   const currentParameters = `$argon2id$v=19$m=${options.memoryCost},t=${options.timeCost},p=${options.parallelism}$`;
   let dummyHash: Promise<string> | undefined;
@@ -51,7 +64,8 @@ export function createArgon2Hasher(options: Argon2Options = OWASP_ARGON2ID, maxI
     },
     needsRehash: (stored) => !stored.startsWith(currentParameters),
     async verifyDummy(password) {
-      dummyHash ??= hash('keycard-dummy-password', params);
+      // Made once, under the same limit as every other hash.
+      dummyHash ??= limit(() => hash('keycard-dummy-password', params));
       const dummy = await dummyHash;
       await limit(() => verify(dummy, password)).catch(() => false);
     },
