@@ -43,7 +43,8 @@ interface Row {
 
 async function seed(databaseUrl: string, secret: string) {
   const config = loadConfig({ NODE_ENV: 'production', KEYCARD_SECRET: secret, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
-  const app = await createApp(config, { logger: createLogger('silent') });
+  // Seeding creates the first signing key, as `keys:rotate` does before a production start.
+  const app = await createApp(config, { logger: createLogger('silent'), createFirstSigningKey: true });
   const origin = { ip: '127.0.0.1', userAgent: 'bench' };
   const admin = await app.services.accounts.createUser({ email: 'admin@bench.test', password: PASSWORD, role: 'ADMIN' }, origin, null);
   const user = await app.services.accounts.createUser({ email: 'user@bench.test', password: PASSWORD, role: 'USER' }, origin, null);

@@ -31,6 +31,8 @@ export interface AppDeps {
   /** Where rate-limit counters live; default: the app's SQLite database. */
   limiterStore?: LimiterStore;
   signingAlgorithm?: SigningAlgorithm;
+  /** Create the first signing key when there is none. @default outside production only */
+  createFirstSigningKey?: boolean;
 }
 
 export interface App {
@@ -56,7 +58,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   try {
     applyMigrations(database.db);
     const secretKeys = deriveSecretKeys(config.secret);
-    const keySet = await openKeySet(database.db, config, clock, secretKeys, deps.signingAlgorithm);
+    const keySet = await openKeySet(database.db, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { accessTokens, audit, sessionRepository, sessions, accounts } = createCoreServices({
       db: database.db,
       config,

@@ -20,8 +20,16 @@ import { createViewerStateChanges } from './sessions/viewer-state-cache';
  */
 
 /** Loads the signing keys (creating the first one) and checks them against KEYCARD_SECRET. */
-export function openKeySet(db: Db, config: Config, clock: Clock, secretKeys: SecretKeys, algorithm: SigningAlgorithm = config.jwtAlgorithm): Promise<KeySet> {
+/** `createFirstKey` defaults to outside production only (see KeySetOptions.createFirstKey). */
+export function openKeySet(
+  db: Db,
+  config: Config,
+  clock: Clock,
+  secretKeys: SecretKeys,
+  { algorithm = config.jwtAlgorithm, createFirstKey = !config.production }: { algorithm?: SigningAlgorithm; createFirstKey?: boolean } = {},
+): Promise<KeySet> {
   return createKeySet({
+    createFirstKey,
     repository: createSigningKeyRepository(db),
     encryptionKey: secretKeys.keyEncryption,
     clock,

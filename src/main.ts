@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { SigningKeyDecryptionError } from './auth/signing-keys';
+import { NoSigningKeyError } from './auth/key-set';
 
 /** `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal. */
 async function main(): Promise<void> {
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof SigningKeyDecryptionError) {
+  if (error instanceof ConfigError || error instanceof SigningKeyDecryptionError || error instanceof NoSigningKeyError) {
     console.error(`keycard: ${error.message}`);
   } else {
     console.error('keycard: failed to start:', error instanceof Error ? error.message : error);

@@ -25,8 +25,8 @@ export function withRateLimits(services: { accounts: AccountService; sessions: S
   };
   const limitedSessions: SessionService = {
     ...sessions,
-    refresh(presented, origin, csrf) {
-      return limits.refresh(origin, () => sessions.refresh(presented, origin, csrf));
+    refresh(presented, origin, csrf, bearerUserId) {
+      return limits.refresh(origin, () => sessions.refresh(presented, origin, csrf, bearerUserId));
     },
   };
   return { accounts: limitedAccounts, sessions: limitedSessions };

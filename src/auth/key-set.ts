@@ -47,6 +47,21 @@ export interface KeySetOptions {
   verifyWindowMs?: number;
   /** @default DEFAULT_ACTIVATION_DELAY_MS */
   activationDelayMs?: number;
+  /**
+   * Whether an empty key table gets its first key here. Off in production: several instances
+   * starting at once on one database would each create and sign with a key of their own, and
+   * refuse each other's tokens until their next reload. There `keys:rotate` creates it once.
+   * @default true
+   */
+  createFirstKey?: boolean;
+}
+
+/** Start-up without any signing key where none may be created (production). */
+export class NoSigningKeyError extends Error {
+  constructor() {
+    super('no signing key in the database: create the first one with `npm run cli -- keys:rotate` (in production the server never creates keys at start-up)');
+    this.name = 'NoSigningKeyError';
+  }
 }
 
 type Entry = KeyWindow & { readonly key: SigningKey };
@@ -116,6 +131,7 @@ export async function createKeySet(options: KeySetOptions): Promise<KeySet> {
 
   await load();
   const now = clock.now();
+  if (entries.length === 0 && options.createFirstKey === false) throw new NoSigningKeyError();
   if (!activeEntry(now)) {
     // First start (contract.md: "dev signing keys generated on first run"): nobody can hold a
     // token yet, so there is no cache to wait for.

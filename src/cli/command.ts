@@ -17,7 +17,8 @@ export interface CliContext {
   /** Migrations applied by database() in this run. */
   appliedMigrations(): number;
   /** The signing keys, loaded (and so checked against KEYCARD_SECRET) like the server does. */
-  keySet(): Promise<KeySet>;
+  /** The key set, opened once; `createFirstKey` as in KeySetOptions (keys:rotate creates the first key in production too). */
+  keySet(options?: { createFirstKey?: boolean }): Promise<KeySet>;
   accounts(): Promise<AccountService>;
 }
 

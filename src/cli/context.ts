@@ -30,8 +30,8 @@ export function createCliContext(config: Config, clock: Clock): CliContext & { c
     readStdin: (maxBytes) => readStandardInput(maxBytes, () => new CliError(`standard input is larger than ${maxBytes} bytes`)),
     database: () => open().handle,
     appliedMigrations: () => open().applied,
-    keySet() {
-      keySet ??= openKeySet(open().handle.db, config, clock, secretKeys);
+    keySet(options = {}) {
+      keySet ??= openKeySet(open().handle.db, config, clock, secretKeys, options);
       return keySet;
     },
     accounts() {

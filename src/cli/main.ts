@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { SigningKeyDecryptionError } from '../auth/signing-keys';
+import { NoSigningKeyError } from '../auth/key-set';
 import { systemClock } from '../clock';
 import { ConfigError, loadConfig } from '../config';
 import { KeycardError } from '../errors';
@@ -73,7 +74,7 @@ class CommandFailed extends Error {
 
 /** Errors we raise on purpose carry a message for the operator; anything else gets its first line only. */
 function messageOf(error: unknown): string {
-  if (error instanceof CliError || error instanceof ConfigError || error instanceof KeycardError || error instanceof SigningKeyDecryptionError) {
+  if (error instanceof CliError || error instanceof ConfigError || error instanceof KeycardError || error instanceof SigningKeyDecryptionError || error instanceof NoSigningKeyError) {
     return error.message;
   }
   if (error instanceof Error && error.message) return `unexpected error: ${error.message}`;

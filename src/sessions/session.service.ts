@@ -124,13 +124,25 @@ export function createSessionService(options: SessionServiceOptions) {
      * Rotates a refresh token (RFC 9700 §4.14.2). A rotated token presented again within the
      * grace window gets the same successor; later, it is theft: the whole family is revoked.
      */
-    async refresh(presented: string, origin: RequestOrigin, csrf: { required: boolean; header: string | undefined }): Promise<IssuedTokens & { user: UserListRow }> {
+    /**
+     * `bearerUserId` is the user of a valid access token sent with the request, if any: a refresh
+     * token of another user then gets the same answer as an unknown one and nothing changes, so
+     * a request never mixes two users' credentials (a token planted in a cookie, a client that
+     * keeps the wrong one).
+     */
+    async refresh(
+      presented: string,
+      origin: RequestOrigin,
+      csrf: { required: boolean; header: string | undefined },
+      bearerUserId: string | null = null,
+    ): Promise<IssuedTokens & { user: UserListRow }> {
       if (!looksLikeRefreshToken(presented)) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
       const hash = hashRefreshToken(presented);
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
         const state = await sessions.findRefreshState(hash);
         if (!state) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
         const { token, session, user } = state;
+        if (bearerUserId !== null && bearerUserId !== user.id) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
         const now = clock.now();
         if (csrf.required && !csrfTokenMatches(options.csrfKey, csrf.header, session.csrfTokenHash)) {
           throw errors.forbidden('CSRF_TOKEN_INVALID', 'The X-CSRF-Token header is missing or wrong.');

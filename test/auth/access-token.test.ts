@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
-import jwt from 'jsonwebtoken';
 import { createAccessTokenService, type AccessTokenService } from '../../src/auth/access-token';
 import { createKeySet, type KeySet } from '../../src/auth/key-set';
 import { createSigningKeyRepository } from '../../src/auth/signing-key.repository';
@@ -162,9 +161,7 @@ describe('access tokens', () => {
     }
   });
 
-  it('pins the algorithm to the key even when jsonwebtoken would accept another', () => {
-    // A token signed with ES256 but labelled ES384 must fail on the label alone.
+  it('pins the algorithm to the key: a token signed by the key but labelled ES384 is refused', () => {
     assert.equal(service.verify(signWithRealKey({ ...header, alg: 'ES384' }, claims)).ok, false);
-    assert.throws(() => jwt.verify('x.y.z', keySet.signingKey().publicKey, { algorithms: ['ES256'] }));
   });
 });

@@ -33,6 +33,8 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
     clock,
     hasher: createArgon2Hasher(FAST_TEST_ARGON2ID),
     logger: createLogger(config.logLevel),
+    // A :memory: database cannot be given a key beforehand: production tests get one here too.
+    createFirstSigningKey: true,
     ...deps,
   });
   const { url } = await app.listen();

@@ -23,7 +23,7 @@ export const keysRotateCommand: CliCommand = {
       const before = describeKeys(await repository.list(), clock.now(), verifyWindowMs);
       // Loading the set first proves KEYCARD_SECRET opens the stored keys: a key sealed with
       // another secret would stop every server at its next reload.
-      const keySet = await context.keySet();
+      const keySet = await context.keySet({ createFirstKey: true });
       const kid = before.length > 0 ? await keySet.rotate(delayMs === undefined ? {} : { activatesAt: clock.now() + delayMs }) : keySet.signingKey().kid;
 
       const statuses = describeKeys(await repository.list(), clock.now(), verifyWindowMs);

@@ -54,7 +54,7 @@ export class AuthResolver {
     const fromCookie = refreshToken === null || refreshToken === undefined;
     const presented = fromCookie ? ctx.http.cookie(REFRESH_COOKIE) : refreshToken;
     if (!presented) throw errors.badUserInput('refreshToken', 'Send the refresh token as the argument or in the refresh cookie.');
-    const tokens = await ctx.services.sessions.refresh(presented, ctx.origin, { required: fromCookie, header: ctx.http.header(CSRF_HEADER) }).catch((error: unknown) => {
+    const tokens = await ctx.services.sessions.refresh(presented, ctx.origin, { required: fromCookie, header: ctx.http.header(CSRF_HEADER) }, ctx.viewer?.userId ?? null).catch((error: unknown) => {
       // A dead refresh cookie (expired, revoked, reused) is cleared so the browser stops sending
       // it; a CSRF failure clears nothing, or a forged request could sign the user out.
       if (fromCookie && error instanceof KeycardError && error.code === ErrorCode.INVALID_REFRESH_TOKEN) {
@@ -75,7 +75,8 @@ export class AuthResolver {
     const cookieToken = ctx.http.cookie(REFRESH_COOKIE);
     if (refreshToken !== null && refreshToken !== undefined) {
       const state = await sessions.sessionOfRefreshToken(refreshToken);
-      if (!state) return false;
+      // Another user's token is answered like an unknown one (see SessionService.refresh).
+      if (!state || (ctx.viewer && ctx.viewer.userId !== state.user.id)) return false;
       return sessions.end(state.session.id, state.user.id, 'LOGOUT', ctx.origin, state.user.id);
     }
     if (cookieToken) {
