@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { MeDocument } from '../../src/client/generated/graphql';
 import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
@@ -49,10 +49,10 @@ async function meAs(t: TestApp, accessToken: string) {
 
 describe('JWKS and key rotation', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('serves only public members, with kid, alg and use "sig", cacheable for 300 s', async () => {
     const { jwks, cacheControl } = await fetchJwks(t.url);
@@ -87,10 +87,10 @@ describe('JWKS and key rotation', () => {
 
 describe('rotation without logouts', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('the new key is published before it signs; old and new tokens verify in Keycard and in jose; the old key retires after its last token', async () => {
     const first = await signup(t.url);
@@ -128,10 +128,10 @@ describe('rotation without logouts', () => {
 for (const alg of ['RS256', 'PS256'] as const) {
   describe(`JWT_ALG=${alg}`, () => {
     let t: TestApp;
-    before(async () => {
+    beforeEach(async () => {
       t = await startTestApp({ JWT_ALG: alg });
     });
-    after(() => t.close());
+    afterEach(() => t.close());
 
     it(`signs ${alg} tokens that Keycard and jose verify from an RSA JWKS`, async () => {
       const { accessToken, user } = await signup(t.url);
