@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 
 describe('the /demo route', () => {
   let dev: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     dev = await startTestApp({ NODE_ENV: 'development' });
   });
-  after(() => dev.close());
+  afterEach(() => dev.close());
 
   it('serves the page in development under a CSP that allows only its own origin', async () => {
     const response = await fetch(`${dev.url}/demo`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
 
@@ -8,10 +8,10 @@ const COMMANDS = 'migrate, user:create, user:set-role, keys:rotate, keys:list, t
 
 describe('cli dispatch', () => {
   let cli: CliWorkspace;
-  before(() => {
+  beforeEach(() => {
     cli = createCliWorkspace();
   });
-  after(() => cli.remove());
+  afterEach(() => cli.remove());
 
   it('no command, an unknown command and an unknown option exit 2 with one line, and open nothing', async () => {
     const [none, unknown, option] = await Promise.all([cli.run([]), cli.run(['users:delete']), cli.run(['keys:list', '--all'])]);

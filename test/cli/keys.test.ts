@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
 import { ManualClock, MINUTE, HOUR, SECOND } from '../support/clock';
 import { TEST_SECRET } from '../support/app';
@@ -16,10 +16,10 @@ const ROTATED = /^published (\S+) \((ES256)\); it signs from (\S+); (\S+) keeps 
 
 describe('keys:rotate and keys:list', () => {
   let cli: CliWorkspace;
-  before(() => {
+  beforeEach(() => {
     cli = createCliWorkspace();
   });
-  after(() => cli.remove());
+  afterEach(() => cli.remove());
 
   it('keys:rotate publishes a key that a running server serves at its next reload and signs with after 10 minutes', async () => {
     const t = await cli.startApp();
@@ -45,6 +45,7 @@ describe('keys:rotate and keys:list', () => {
   });
 
   it('--activate-in 0 signs at once, and a malformed duration exits 2', async () => {
+    await cli.storeFirstSigningKey();
     const bad = await cli.run(['keys:rotate', '--activate-in', 'soon']);
     assert.deepEqual(bad, { code: 2, stdout: '', stderr: 'keycard keys:rotate: --activate-in expects a duration like 10m, 1h or 0 (at most 30 days), got "soon"\n' });
     const result = await cli.run(['keys:rotate', '--activate-in', '0']);
@@ -53,6 +54,7 @@ describe('keys:rotate and keys:list', () => {
   });
 
   it('with another KEYCARD_SECRET, keys:rotate adds nothing and says which key it cannot open', async () => {
+    await cli.storeFirstSigningKey();
     const before = await cli.run(['keys:list']);
     const otherSecret = TEST_SECRET.split('').reverse().join('');
     const result = await cli.run(['keys:rotate'], { env: { KEYCARD_SECRET: otherSecret } });
@@ -64,10 +66,10 @@ describe('keys:rotate and keys:list', () => {
 
 describe('keys:list', () => {
   let cli: CliWorkspace;
-  before(() => {
+  beforeEach(() => {
     cli = createCliWorkspace();
   });
-  after(() => cli.remove());
+  afterEach(() => cli.remove());
 
   it('shows each state, computed from the times at the moment it runs', async () => {
     // A server whose clock stands two hours back lays out a history that has played out by now.

@@ -25,6 +25,11 @@ export interface CliWorkspace {
   run(args: readonly string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
   /** A Keycard server on the same database file, its clock at the real time of the CLI. */
   startApp(clock?: ManualClock): Promise<TestApp>;
+  /**
+   * What a server's first start leaves in a new database: the schema and one active signing
+   * key, sealed with this workspace's KEYCARD_SECRET. Returns the key's kid.
+   */
+  storeFirstSigningKey(): Promise<string>;
   remove(): void;
 }
 
@@ -32,6 +37,7 @@ export function createCliWorkspace(): CliWorkspace {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-cli-'));
   const databaseFile = path.join(directory, 'k.db');
   const env = { DATABASE_URL: `file:${databaseFile}`, KEYCARD_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
+  const startApp = (clock = new ManualClock(Date.now())) => startTestApp({ DATABASE_URL: `file:${databaseFile}` }, { clock });
   return {
     directory,
     databaseFile,
@@ -54,8 +60,14 @@ export function createCliWorkspace(): CliWorkspace {
         child.stdin.end(options.stdin ?? '');
       });
     },
-    startApp(clock = new ManualClock(Date.now())) {
-      return startTestApp({ DATABASE_URL: `file:${databaseFile}` }, { clock });
+    startApp,
+    async storeFirstSigningKey() {
+      const t = await startApp();
+      try {
+        return t.app.keySet.signingKey().kid;
+      } finally {
+        await t.close();
+      }
     },
     remove() {
       fs.rmSync(directory, { recursive: true, force: true });

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DAY, ManualClock } from '../support/clock';
 import { signup } from '../support/graphql';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
 
 describe('tokens:prune', () => {
   let cli: CliWorkspace;
-  before(() => {
+  beforeEach(() => {
     cli = createCliWorkspace();
   });
-  after(() => cli.remove());
+  afterEach(() => cli.remove());
 
   it('deletes sessions past their expiry with their tokens and ended rate-limit windows, keeps live ones, and reports the counts', async () => {
     const clock = new ManualClock(Date.now() - 100 * DAY);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MeDocument } from '../../src/client/generated/graphql';
 import type { TestApp } from '../support/app';
 import { call, login, signup, uniqueEmail } from '../support/graphql';
@@ -10,10 +10,10 @@ const PASSWORD = 'operator chose this one';
 
 describe('user:create', () => {
   let cli: CliWorkspace;
-  before(() => {
+  beforeEach(() => {
     cli = createCliWorkspace();
   });
-  after(() => cli.remove());
+  afterEach(() => cli.remove());
 
   it('bad command lines exit 2 with one line each, before the database is touched', async () => {
     const cases: Array<[string[], string]> = [
@@ -59,11 +59,11 @@ describe('user:create', () => {
 describe('user:set-role', () => {
   let cli: CliWorkspace;
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     cli = createCliWorkspace();
     t = await cli.startApp();
   });
-  after(async () => {
+  afterEach(async () => {
     await t.close();
     cli.remove();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createKeycardClient, createMemoryRefreshTokenStore, KeycardApiError, MeDocument, RefreshDocument, UserByIdDocument } from '../../src/client';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, PASSWORD, uniqueEmail } from '../support/graphql';
@@ -8,11 +8,11 @@ import { recordingFetch } from './support/recording-fetch';
 describe('SDK in body mode', () => {
   let t: TestApp;
   let endpoint: string;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
     endpoint = `${t.url}/graphql`;
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('signup keeps the access token in memory, the refresh token in the store, and sends the access token as Bearer', async () => {
     const store = createMemoryRefreshTokenStore();

@@ -1,16 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { singleFlight } from '../../src/client/single-flight';
+import { deferred } from '../support/deferred';
 
 describe('singleFlight', () => {
   it('callers that arrive while the job runs share its one run and its result', async () => {
     let runs = 0;
+    // The job runs until the test lets it finish: every caller below arrives while it runs.
+    const finish = deferred();
     const shared = singleFlight(async () => {
       runs += 1;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await finish.promise;
       return runs;
     });
-    assert.deepEqual(await Promise.all([shared(), shared(), shared()]), [1, 1, 1]);
+    const callers = [shared(), shared()];
+    await Promise.resolve();
+    callers.push(shared());
+    assert.equal(runs, 1, 'one run for every caller so far');
+    finish.resolve();
+    assert.deepEqual(await Promise.all(callers), [1, 1, 1]);
     assert.equal(runs, 1);
   });
 

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createKeycardClient, createMemoryRefreshTokenStore, KeycardApiError, type KeycardClient } from '../../src/client';
 import { startTestApp, type TestApp } from '../support/app';
 import { HOUR, MINUTE } from '../support/clock';
+import { deferred } from '../support/deferred';
 import { PASSWORD, uniqueEmail } from '../support/graphql';
 import { isOperation, recordingFetch, type RecordedRequest, type RecordingFetch } from './support/recording-fetch';
 
@@ -42,29 +43,36 @@ describe('SDK: refresh on an expired access token (body mode)', () => {
   });
 
   it('a call whose expired answer arrives after another call already refreshed retries with the new token, without a second refresh', async () => {
-    let refreshed!: () => void;
-    const refreshDone = new Promise<void>((resolve) => (refreshed = resolve));
+    // Hold the first Me answer back until the other call has finished (refreshed, then retried):
+    // the late call then sees a newer token in memory than the one it was sent with.
+    const otherCallDone = deferred();
     let heldOne = false;
-    // Hold the first Me answer back until the Refresh answer is in: the late call then sees a
-    // newer token in memory than the one it was sent with.
     const slow = recordingFetch(fetch, (request: RecordedRequest) => {
-      if (isOperation(request, 'Refresh')) {
-        setTimeout(refreshed, 10);
-        return undefined;
-      }
       if (isOperation(request, 'Me') && !heldOne) {
         heldOne = true;
-        return refreshDone;
+        return otherCallDone.promise;
       }
       return undefined;
     });
     const store = createMemoryRefreshTokenStore();
     const late = createKeycardClient({ endpoint: `${t.url}/graphql`, mode: 'body', fetch: slow.fetch, storage: store });
     await late.login({ email: (await client.me())!.email!, password: PASSWORD });
+    const expired = late.accessToken();
     t.clock.advance(PAST_ACCESS_TOKEN_LIFETIME);
-    const [first, second] = await Promise.all([late.me(), late.me()]);
+    const calls = [late.me(), late.me()];
+    // The held call cannot finish first, so the first to settle is the other one.
+    void Promise.race(calls).then(
+      () => otherCallDone.resolve(),
+      () => otherCallDone.resolve(),
+    );
+    const [first, second] = await Promise.all(calls);
     assert.ok(first && second);
     assert.equal(slow.count('Refresh'), 1);
+    assert.deepEqual(
+      slow.requests.filter((request) => isOperation(request, 'Me')).map((request) => request.headers.get('authorization')),
+      [`Bearer ${expired}`, `Bearer ${expired}`, `Bearer ${late.accessToken()}`, `Bearer ${late.accessToken()}`],
+      'both calls went out with the expired token, and both retried with the one new token',
+    );
   });
 
   it('an explicit refresh() called concurrently sends one request and every caller gets the same pair', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LoginDocument, MeDocument, RefreshDocument, SetUserDisabledDocument, SetUserRoleDocument } from '../../src/client/generated/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
@@ -7,10 +7,10 @@ import { signedInAdmin } from '../support/users';
 
 describe('setUserDisabled', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('disabling a user ends every session at once: access tokens are TOKEN_REVOKED and refresh tokens REVOKED', async () => {
     const admin = await signedInAdmin(t);

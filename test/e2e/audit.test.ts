@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   AuditEventsDocument,
   ChangePasswordDocument,
@@ -29,14 +29,13 @@ async function eventsAbout(t: TestApp, adminToken: string, userId: string, type?
 
 describe('the audit log for ADMINs', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<typeof signedInAdmin>>;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
-    admin = await signedInAdmin(t);
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('lists events newest first with every field, detail as a JSON object', async () => {
+    const admin = await signedInAdmin(t);
     const email = uniqueEmail();
     const signedUp = await call(t.url, SignupDocument, { input: { email, password: PASSWORD } }, { headers: { 'user-agent': 'Audit/1.0' } });
     const userId = signedUp.data!.signup.user.id;
@@ -54,6 +53,7 @@ describe('the audit log for ADMINs', () => {
   });
 
   it('pages follow the cursor newest first with no gap and no repeat, even between events of the same millisecond', async () => {
+    const admin = await signedInAdmin(t);
     const email = uniqueEmail();
     const { user } = await signup(t.url, { email });
     for (let i = 0; i < 4; i++) {
@@ -81,6 +81,7 @@ describe('the audit log for ADMINs', () => {
   });
 
   it('filters by userId and by type, and totalCount counts only what matches', async () => {
+    const admin = await signedInAdmin(t);
     const one = await signup(t.url);
     const two = await signup(t.url);
     const signups = await auditPage(t, admin.accessToken, { type: 'SIGNUP', userId: one.user.id });
@@ -98,6 +99,7 @@ describe('the audit log for ADMINs', () => {
   });
 
   it('first over 100 or below 0 is BAD_USER_INPUT on field first', async () => {
+    const admin = await signedInAdmin(t);
     for (const first of [101, -1]) {
       assertErrorCode(await call(t.url, AuditEventsDocument, { first }, { accessToken: admin.accessToken }), 'BAD_USER_INPUT', { field: 'first' });
     }
@@ -106,10 +108,12 @@ describe('the audit log for ADMINs', () => {
   });
 
   it('a forged cursor is BAD_USER_INPUT on field after', async () => {
+    const admin = await signedInAdmin(t);
     assertErrorCode(await call(t.url, AuditEventsDocument, { after: 'not-a-cursor' }, { accessToken: admin.accessToken }), 'BAD_USER_INPUT', { field: 'after' });
   });
 
   it('an unknown event type is BAD_USER_INPUT on field type', async () => {
+    const admin = await signedInAdmin(t);
     assertErrorCode(await call(t.url, AuditEventsDocument, { type: 'LOGIN_SUCCEDED' }, { accessToken: admin.accessToken }), 'BAD_USER_INPUT', { field: 'type' });
   });
 
@@ -136,14 +140,13 @@ describe('the audit log for ADMINs', () => {
 
 describe('each account and session change is audited', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<typeof signedInAdmin>>;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
-    admin = await signedInAdmin(t);
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('changePassword writes PASSWORD_CHANGED with the kept session and how many others ended', async () => {
+    const admin = await signedInAdmin(t);
     const email = uniqueEmail();
     const current = await signup(t.url, { email });
     await login(t.url, email);
@@ -160,6 +163,7 @@ describe('each account and session change is audited', () => {
   });
 
   it('a wrong current password writes PASSWORD_CHANGE_FAILED and no PASSWORD_CHANGED', async () => {
+    const admin = await signedInAdmin(t);
     const user = await signup(t.url);
     await call(t.url, ChangePasswordDocument, { currentPassword: 'wrong password', newPassword: 'another fine passphrase' }, { accessToken: user.accessToken });
     const failed = await eventsAbout(t, admin.accessToken, user.user.id, 'PASSWORD_CHANGE_FAILED');
@@ -168,6 +172,7 @@ describe('each account and session change is audited', () => {
   });
 
   it("an ADMIN's revokeSession writes SESSION_REVOKED about the owner, with the ADMIN as actor", async () => {
+    const admin = await signedInAdmin(t);
     const user = await signup(t.url);
     const sessions = await call(t.url, MySessionsDocument, {}, { accessToken: user.accessToken });
     const sessionId = sessions.data!.me!.sessions![0]!.id;
@@ -180,6 +185,7 @@ describe('each account and session change is audited', () => {
   });
 
   it("a refused revokeSession writes nothing", async () => {
+    const admin = await signedInAdmin(t);
     const victim = await signup(t.url);
     const attacker = await signup(t.url);
     const sessions = await call(t.url, MySessionsDocument, {}, { accessToken: victim.accessToken });
@@ -188,6 +194,7 @@ describe('each account and session change is audited', () => {
   });
 
   it('setUserDisabled writes USER_DISABLED with the sessions it ended, then USER_ENABLED, with the ADMIN as actor', async () => {
+    const admin = await signedInAdmin(t);
     const email = uniqueEmail();
     const user = await signup(t.url, { email });
     await login(t.url, email);
@@ -205,6 +212,7 @@ describe('each account and session change is audited', () => {
   });
 
   it('disabling a user who is already disabled writes no second event', async () => {
+    const admin = await signedInAdmin(t);
     const user = await signup(t.url);
     await call(t.url, SetUserDisabledDocument, { userId: user.user.id, disabled: true }, { accessToken: admin.accessToken });
     const again = await call(t.url, SetUserDisabledDocument, { userId: user.user.id, disabled: true }, { accessToken: admin.accessToken });
@@ -215,10 +223,10 @@ describe('each account and session change is audited', () => {
 
 describe("a user's own recent events", () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('me.auditEvents shows a user the events about them, newest first', async () => {
     const email = uniqueEmail();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LoginDocument, MeDocument, SetUserRoleDocument, UserByIdDocument, UsersDocument, type UsersQuery, type UsersQueryVariables } from '../../src/client/generated/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { MINUTE } from '../support/clock';
@@ -8,10 +8,10 @@ import { signedInAdmin } from '../support/users';
 
 describe('authentication in the request context', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('me is null without a token', async () => {
     const result = await call(t.url, MeDocument, {});
@@ -56,10 +56,10 @@ describe('authentication in the request context', () => {
 
 describe('field rules', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('user(id) needs a signed-in user', async () => {
     const other = await signup(t.url);
@@ -134,10 +134,10 @@ describe('field rules', () => {
 
 describe('role changes', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('#8 a demoted ADMIN\'s old token no longer grants ADMIN on the next request', async () => {
     const first = await signedInAdmin(t);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ChangePasswordDocument, LoginDocument, MeDocument, RefreshDocument, RevokeSessionDocument, MySessionsDocument } from '../../src/client/generated/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
@@ -8,10 +8,10 @@ const NEW_PASSWORD = 'a brand new passphrase';
 
 describe('changePassword', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   /** One account with three sessions; the first is the one that calls changePassword. */
   async function accountWithThreeSessions() {

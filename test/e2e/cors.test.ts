@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { post } from '../support/graphql';
 
@@ -22,10 +22,10 @@ function listed(header: string | null): string[] {
 
 describe('#23 CORS allowlist', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp({ CORS_ORIGINS: `${ALLOWED},http://localhost:5173` });
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('a preflight from a foreign origin gets no Access-Control-Allow-Origin and no Allow-Credentials', async () => {
     const response = await preflight(t.url, 'https://evil.example');

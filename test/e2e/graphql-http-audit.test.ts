@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { serverAudits, type AuditResult } from 'graphql-http';
-import { startTestApp, type TestApp } from '../support/app';
+import { withTestApp } from '../support/app';
 
 /**
  * SHOULD/MAY recommendations we do not follow, and why (contract.md):
@@ -20,14 +20,16 @@ const ACCEPTED_RECOMMENDATIONS = new Set([
 ]);
 
 describe('GraphQL over HTTP conformance (graphql-http server audits)', () => {
-  let t: TestApp;
+  // One audit run, shared read-only by the tests below: they only read what it recorded. The
+  // app it ran against is closed before any test starts, so no test can see another's state.
   let results: AuditResult[];
   before(async () => {
-    t = await startTestApp({ NODE_ENV: 'development' });
-    results = [];
-    for (const audit of serverAudits({ url: `${t.url}/graphql` })) results.push(await audit.fn());
+    results = await withTestApp({ NODE_ENV: 'development' }, async (t) => {
+      const recorded: AuditResult[] = [];
+      for (const audit of serverAudits({ url: `${t.url}/graphql` })) recorded.push(await audit.fn());
+      return recorded;
+    });
   });
-  after(() => t.close());
 
   it('passes every MUST audit', () => {
     assert.ok(results.length > 30, `only ${results.length} audits ran`);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { post, signup } from '../support/graphql';
 
 describe('HTTP surface', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('GET /healthz answers 200 {"status":"ok"}', async () => {
     const response = await fetch(`${t.url}/healthz`);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/config';
-import { startTestApp, type TestApp } from '../support/app';
+import { startTestApp, withTestApp } from '../support/app';
 
 interface Answer {
   status: number;
@@ -28,11 +28,13 @@ function request(url: string, ca: Buffer | undefined, init: { method?: string; b
 }
 
 describe('native HTTPS', () => {
+  // The certificate, its key and a file that is no key are made once (openssl is slow) and only
+  // read afterwards; each test that needs a server starts its own on them.
   let dir: string;
   let cert: Buffer;
-  let t: TestApp;
+  let tlsEnv: Record<string, string>;
 
-  before(async () => {
+  before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-tls-'));
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
@@ -40,38 +42,40 @@ describe('native HTTPS', () => {
       '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
     ], { stdio: 'ignore' });
     cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-    t = await startTestApp({ TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') });
+    fs.writeFileSync(path.join(dir, 'other.pem'), 'not a key');
+    tlsEnv = { TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') };
   });
-  after(async () => {
-    await t?.close();
+  after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves HTTPS with the configured certificate, and the app reports an https URL', async () => {
-    assert.match(t.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const answer = await request(`${t.url}/healthz`, cert);
-    assert.equal(answer.status, 200);
-    assert.deepEqual(JSON.parse(answer.body), { status: 'ok' });
-  });
+  it('serves HTTPS with the configured certificate, and the app reports an https URL', () =>
+    withTestApp(tlsEnv, async (t) => {
+      assert.match(t.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const answer = await request(`${t.url}/healthz`, cert);
+      assert.equal(answer.status, 200);
+      assert.deepEqual(JSON.parse(answer.body), { status: 'ok' });
+    }));
 
-  it('GraphQL works over TLS, and every HTTPS response carries HSTS', async () => {
-    const graphql = await request(`${t.url}/graphql`, cert, { method: 'POST', body: '{"query":"{ __typename }"}' });
-    assert.deepEqual(JSON.parse(graphql.body), { data: { __typename: 'Query' } });
-    for (const answer of [graphql, await request(`${t.url}/healthz`, cert), await request(`${t.url}/nope`, cert)]) {
-      assert.equal(answer.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
-    }
-  });
+  it('GraphQL works over TLS, and every HTTPS response carries HSTS', () =>
+    withTestApp(tlsEnv, async (t) => {
+      const graphql = await request(`${t.url}/graphql`, cert, { method: 'POST', body: '{"query":"{ __typename }"}' });
+      assert.deepEqual(JSON.parse(graphql.body), { data: { __typename: 'Query' } });
+      for (const answer of [graphql, await request(`${t.url}/healthz`, cert), await request(`${t.url}/nope`, cert)]) {
+        assert.equal(answer.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+      }
+    }));
 
-  it('a client that does not trust the certificate cannot connect', async () => {
-    await assert.rejects(request(`${t.url}/healthz`, undefined), /self-signed|certificate|unable to verify/i);
-  });
+  it('a client that does not trust the certificate cannot connect', () =>
+    withTestApp(tlsEnv, async (t) => {
+      await assert.rejects(request(`${t.url}/healthz`, undefined), /self-signed|certificate|unable to verify/i);
+    }));
 
   it('an unreadable certificate, or a key that does not match it, stops start-up naming the variable', async () => {
     await assert.rejects(
       startTestApp({ TLS_CERT_FILE: path.join(dir, 'missing.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') }),
       (error: unknown) => error instanceof ConfigError && error.variable === 'TLS_CERT_FILE' && !error.message.includes('\n'),
     );
-    fs.writeFileSync(path.join(dir, 'other.pem'), 'not a key');
     await assert.rejects(
       startTestApp({ TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'other.pem') }),
       (error: unknown) => error instanceof ConfigError && error.variable === 'TLS_KEY_FILE',

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LoginDocument, SignupDocument } from '../../src/client/generated/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, PASSWORD, signup, uniqueEmail } from '../support/graphql';
 
 describe('signup and login input', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   const signupWith = (input: { email: string; password: string; displayName?: string }) => call(t.url, SignupDocument, { input });
 

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LoginDocument, MeDocument, SignupDocument } from '../../src/client/generated/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, PASSWORD, signup, uniqueEmail } from '../support/graphql';
 
 describe('signup and login', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('signup returns a bearer token pair and the new user with its private fields', async () => {
     const email = uniqueEmail();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LoginDocument } from '../../src/client/generated/graphql';
 import { createArgon2Hasher, FAST_TEST_ARGON2ID, OWASP_ARGON2ID } from '../../src/auth/password';
 import { startTestApp, type TestApp } from '../support/app';
@@ -10,10 +10,10 @@ const CURRENT = `$argon2id$v=19$m=${FAST_TEST_ARGON2ID.memoryCost},t=${FAST_TEST
 
 describe('password hashes made with older parameters', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   const storedHash = (email: string) => t.app.database.sqlite.prepare('SELECT password_hash FROM users WHERE email = ?').pluck().get(email) as string;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ChangePasswordDocument, LogoutDocument, MeDocument, MySessionsDocument, RevokeSessionDocument, SetUserDisabledDocument, SetUserRoleDocument, UsersDocument } from '../../src/client/generated/graphql';
 import { startTestApp, type TestApp } from '../support/app';
@@ -16,10 +16,10 @@ import { signedInAdmin } from '../support/users';
  */
 describe('every change to a session or its user reaches the next request, with the check cached', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   async function warm(accessToken: string) {
     const me = await call(t.url, MeDocument, {}, { accessToken });

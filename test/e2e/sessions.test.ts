@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   LoginDocument,
   MeDocument,
@@ -28,10 +28,10 @@ async function assertSignedIn(t: TestApp, accessToken: string) {
 
 describe('listing sessions', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('me.sessions lists each live session, oldest first, with its times, user agent and ip, and marks the current one', async () => {
     const email = uniqueEmail();
@@ -151,10 +151,10 @@ describe('the session ip honours TRUST_PROXY', () => {
 
 describe('revokeSession', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it("a user ends one of their own sessions: its access token is TOKEN_REVOKED, its refresh token REVOKED, and the other session keeps working", async () => {
     const email = uniqueEmail();

@@ -1,13 +1,31 @@
 import { createArgon2Hasher, FAST_TEST_ARGON2ID, type PasswordHasher } from '../../src/auth/password';
 
+export interface CountingHasher extends PasswordHasher {
+  /** Every password check: verifies + dummyVerifies. */
+  readonly checks: number;
+  /** Checks against a stored hash (a real user's). */
+  readonly verifies: number;
+  /** Checks against the dummy hash (no such user): the same argon2 cost, spent on nothing. */
+  readonly dummyVerifies: number;
+  /** New hashes made (signup, password change, rehash at login). */
+  readonly hashes: number;
+}
+
 /** The fast test argon2id, counting every password check (a real user's or the dummy one) and every new hash. */
-export function countingHasher(): PasswordHasher & { readonly checks: number; readonly hashes: number } {
+export function countingHasher(): CountingHasher {
   const inner = createArgon2Hasher(FAST_TEST_ARGON2ID);
-  let checks = 0;
+  let verifies = 0;
+  let dummyVerifies = 0;
   let hashes = 0;
   return {
     get checks() {
-      return checks;
+      return verifies + dummyVerifies;
+    },
+    get verifies() {
+      return verifies;
+    },
+    get dummyVerifies() {
+      return dummyVerifies;
     },
     get hashes() {
       return hashes;
@@ -18,11 +36,11 @@ export function countingHasher(): PasswordHasher & { readonly checks: number; re
     },
     needsRehash: (hash) => inner.needsRehash(hash),
     verify(hash, password) {
-      checks += 1;
+      verifies += 1;
       return inner.verify(hash, password);
     },
     verifyDummy(password) {
-      checks += 1;
+      dummyVerifies += 1;
       return inner.verifyDummy(password);
     },
   };

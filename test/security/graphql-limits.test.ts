@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   getIntrospectionQuery,
   getNamedType,
@@ -57,10 +57,10 @@ function assertAccepted(answer: Awaited<ReturnType<typeof post>>): void {
 
 describe('#30 GraphQL document limits', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp({ NODE_ENV: 'development' });
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('#30 every operation in src/client/operations passes every limit', () => {
     const schema = buildBaseSchema();
@@ -157,10 +157,10 @@ function listFields(schema: GraphQLSchema): { paged: string[]; unpaged: string[]
 
 describe('#30 list sizes', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('#30 every list field is either capped by `first` (tested below) or bounded by its parent', () => {
     const { paged, unpaged } = listFields(buildBaseSchema());

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { PASSWORD, uniqueEmail } from '../support/graphql';
 
@@ -19,10 +19,10 @@ const json = { 'content-type': 'application/json' };
 
 describe('security headers', () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp({ NODE_ENV: 'development' });
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   it('every response carries the baseline headers, and every JSON one a deny-all CSP; plain HTTP sends no HSTS', async () => {
     const signup = JSON.stringify({ query: `mutation { signup(input: {email: "${uniqueEmail()}", password: "${PASSWORD}"}) { accessToken } }` });

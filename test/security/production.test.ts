@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app';
 import { post, signup } from '../support/graphql';
 
@@ -22,10 +22,10 @@ function assertClean(label: string, answer: Answer): void {
 
 describe('#29 production guards', () => {
   let prod: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     prod = await startTestApp({ NODE_ENV: 'production' });
   });
-  after(() => prod.close());
+  afterEach(() => prod.close());
 
   it('#29 a misspelled field gets no "Did you mean" in production (and does in development)', async () => {
     const answer = await post(prod.url, { query: MISSPELLED });

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { startTestApp, type TestApp } from '../support/app';
+import { withTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, PASSWORD, post, signup, uniqueEmail } from '../support/graphql';
-import { countingHasher } from './counting-hasher';
+import { countingHasher, type CountingHasher } from './counting-hasher';
 
 const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }';
 const WRONG = 'not the password at all';
@@ -29,14 +29,9 @@ async function rateLimitedEvents(t: TestApp) {
   return (await t.app.audit.page({ first: 100, type: 'RATE_LIMITED' })).rows;
 }
 
-async function withApp<T>(env: Record<string, string>, run: (t: TestApp, hasher: ReturnType<typeof countingHasher>) => Promise<T>): Promise<T> {
+function withApp<T>(env: Record<string, string>, run: (t: TestApp, hasher: CountingHasher) => Promise<T>): Promise<T> {
   const hasher = countingHasher();
-  const t = await startTestApp(env, { hasher });
-  try {
-    return await run(t, hasher);
-  } finally {
-    await t.close();
-  }
+  return withTestApp(env, (t) => run(t, hasher), { hasher });
 }
 
 describe('#24 aliased logins', () => {

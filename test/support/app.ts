@@ -40,3 +40,17 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
   const { url } = await app.listen();
   return { app, url, clock, config, close: () => app.close() };
 }
+
+/**
+ * Runs `test` against its own fresh app (see startTestApp) and always closes the app, whether
+ * the test passes or throws: for a test whose app differs from its neighbours' or that is the
+ * only one in its describe needing an app.
+ */
+export async function withTestApp<T>(env: Record<string, string>, test: (t: TestApp) => Promise<T>, deps: AppDeps = {}): Promise<T> {
+  const t = await startTestApp(env, deps);
+  try {
+    return await test(t);
+  } finally {
+    await t.close();
+  }
+}
