@@ -30,8 +30,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+/**
+ * What to do when the stored signing keys do not open. The usual cause: a database first
+ * started by `npm run dev` (sealed with the development secret), now started by `npm start`.
+ */
+const SECRET_MISMATCH_ADVICE =
+  'start with that secret, or give this run a database file of its own (e.g. DATABASE_URL=file:data/keycard-prod.db). A database first started by `npm run dev` without KEYCARD_SECRET is sealed with the development secret, which production refuses.';
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof SigningKeyDecryptionError || error instanceof NoSigningKeyError) {
+  if (error instanceof SigningKeyDecryptionError) {
+    console.error(`keycard: ${error.message}; ${SECRET_MISMATCH_ADVICE}`);
+  } else if (error instanceof ConfigError || error instanceof NoSigningKeyError) {
     console.error(`keycard: ${error.message}`);
   } else {
     console.error('keycard: failed to start:', error instanceof Error ? error.message : error);
