@@ -15,7 +15,7 @@ export const keysListCommand: CliCommand = {
       const { config, clock } = context;
       const stored = await createSigningKeyRepository(context.database().db).list();
       if (stored.length === 0) {
-        context.print('no signing keys yet: the server creates one at its first start, or run keys:rotate');
+        context.print('no signing keys yet: run keys:rotate (outside production the server also creates one at its first start)');
         return;
       }
       const rows = describeKeys(stored, clock.now(), config.accessTokenTtlMs + config.clockToleranceMs).map((key) => [
