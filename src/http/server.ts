@@ -13,7 +13,7 @@ import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
-import { createDemoRoutes } from './demo';
+import { createDemoRoutes, servesDemo } from './demo';
 
 export interface HttpDeps {
   config: Config;
@@ -57,7 +57,7 @@ function graphqlError(message: string, code: string) {
 export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
-  const demo = config.production ? null : createDemoRoutes();
+  const demo = servesDemo(config) ? createDemoRoutes() : null;
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
