@@ -1,29 +1,33 @@
 #!/usr/bin/env node
-// Build step (npm run build): bundles the /demo page's script, and with it the client SDK, for
-// the browser. The development server serves the file; production never serves the demo, so
-// esbuild stays a build-time devDependency.
+// Build step (npm run build, after tsc): bundles the /demo page's script, and with it the
+// client SDK, for the browser. The development server serves the file; production never
+// serves the demo, so esbuild stays a build-time devDependency.
 'use strict';
 const path = require('node:path');
-const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
 // Keep in step with DEMO_SCRIPT_FILE in src/http/demo.ts.
-const outfile = path.join(root, 'dist', 'demo', 'app.js');
+const DEMO_SCRIPT_FILE = path.join(root, 'dist', 'demo', 'app.js');
 
-esbuild
-  .build({
+/** Resolves when dist/demo/app.js is written; rejects after esbuild printed what went wrong. */
+async function buildDemo() {
+  const esbuild = require('esbuild');
+  await esbuild.build({
     absWorkingDir: root,
     entryPoints: ['src/http/demo-app.ts'],
     tsconfig: 'tsconfig.browser.json',
-    outfile,
+    outfile: DEMO_SCRIPT_FILE,
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
     legalComments: 'none',
     logLevel: 'warning',
-  })
-  .catch(() => {
-    // esbuild has already printed what went wrong.
-    process.exit(1);
   });
+}
+
+module.exports = { buildDemo, DEMO_SCRIPT_FILE };
+
+if (require.main === module) {
+  buildDemo().catch(() => process.exit(1));
+}
