@@ -5,55 +5,134 @@ import type { RateLimitSettings } from './abuse/rate-limits';
 
 /**
  * The one place that reads the environment. Everything else receives a frozen Config.
- * A bad value stops start-up with one line that names the variable (contract.md, "Running it").
+ * A bad value stops start-up with one plain line that names the variable and says what it
+ * accepts (contract.md, "Running it"); a secret's value is never repeated.
  */
 
 export const DEV_SECRET = 'keycard-development-secret-do-not-use-in-production-0123456789';
 
+/**
+ * A value Keycard cannot start with. The message is one plain line that starts with the
+ * variable and says what it accepts, e.g. `PORT must be a whole number from 0 to 65535 (got "x")`.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
-    message: string,
+    /** The rest of the sentence after the variable's name. */
+    requirement: string,
   ) {
-    super(`${variable}: ${message}`);
+    super(`${variable} ${requirement}`);
     this.name = 'ConfigError';
   }
 }
 
-const duration = (min: number) =>
+/** A value as typed, on one line (JSON escapes quotes and control characters), cut if long. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
+type Refusal = { addIssue(issue: { code: 'custom'; message: string }): void };
+
+function refuse(ctx: Refusal, requirement: string, value: string): typeof z.NEVER {
+  ctx.addIssue({ code: 'custom', message: `${requirement} (got ${shown(value)})` });
+  return z.NEVER;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** 90000 -> "90s", 3600000 -> "1h": the largest unit that divides it. */
+function formatDuration(value: number): string {
+  for (const [unit, size] of [['d', DAY], ['h', HOUR], ['m', MINUTE], ['s', SECOND]] as const) {
+    if (value % size === 0) return `${value / size}${unit}`;
+  }
+  return `${value}ms`;
+}
+
+/** "15m", "14d", "1.5h"; a bare number is seconds. Null when it is not a duration. */
+function parseDuration(value: string): number | null {
+  const text = value.trim();
+  if (text === '') return null;
+  if (/^\d+$/.test(text)) return Number(text) * SECOND;
+  let parsed: number | undefined;
+  try {
+    parsed = ms(text as ms.StringValue);
+  } catch {
+    return null;
+  }
+  return typeof parsed === 'number' && Number.isFinite(parsed) ? parsed : null;
+}
+
+function durationRequirement(min: number, max: number | undefined, examples: string): string {
+  const range = max !== undefined ? ` from ${formatDuration(min)} to ${formatDuration(max)}` : min > 0 ? ` of at least ${formatDuration(min)}` : '';
+  return `a duration${range}, such as ${examples}`;
+}
+
+const duration = (min: number, options: { max?: number; examples?: string } = {}) => {
+  const requirement = `must be ${durationRequirement(min, options.max, options.examples ?? '30s, 15m, 2h or 14d')}`;
+  return z.string().transform((value, ctx) => {
+    const parsed = parseDuration(value);
+    if (parsed === null || parsed < min || (options.max !== undefined && parsed > options.max)) return refuse(ctx, requirement, value);
+    return parsed;
+  });
+};
+
+// setInterval fires at once for a delay over 2^31-1 ms (~24.8 days): refuse it rather than
+// prune in a loop. 24d is the whole number of days under it.
+const MAX_TIMER_DELAY_MS = 24 * DAY;
+
+const wholeNumber = (min: number, max: number, of = '') =>
   z.string().transform((value, ctx) => {
-    const parsed = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : ms(value.trim() as ms.StringValue);
-    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < min) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 15m, 14d or 30s (at least ${min / 1000}s), got "${value}"` });
-      return z.NEVER;
-    }
+    const text = value.trim();
+    const parsed = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(parsed >= min && parsed <= max)) return refuse(ctx, `must be a whole number${of} from ${min} to ${max}`, value);
     return parsed;
   });
 
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+const oneOf = <const T extends readonly string[]>(values: T) =>
+  z.string().transform((value, ctx): T[number] => {
+    if ((values as readonly string[]).includes(value)) return value;
+    return refuse(ctx, `must be one of ${values.join(', ')}`, value);
+  });
 
-const flag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'expected true or false')
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+const flag = z.string().transform((value, ctx) => {
+  const text = value.trim().toLowerCase();
+  if (TRUE.includes(text)) return true;
+  if (FALSE.includes(text)) return false;
+  return refuse(ctx, 'must be true or false, or 1/0, yes/no, on/off', value);
+});
+
+/** Any text but a blank one (an empty value already means "not set"). */
+const text = (requirement: string, { trim = false } = {}) =>
+  z.string().transform((value, ctx) => (value.trim() === '' ? refuse(ctx, requirement, value) : trim ? value.trim() : value));
+
+/** A database URL may carry a password: never repeat the user:password@ part. */
+const withoutCredentials = (value: string) => value.replace(/(:\/\/)[^/@\s]*@/, '$1…@');
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  NODE_ENV: oneOf(['development', 'production', 'test']).default('development'),
+  PORT: wholeNumber(0, 65535).default(4000),
+  HOST: z
+    .string()
+    .transform((value, ctx) => (/^[^\s/]+$/.test(value.trim()) ? value.trim() : refuse(ctx, 'must be a host name or IP address to listen on, such as 127.0.0.1 or 0.0.0.0', value)))
+    .default('127.0.0.1'),
   DATABASE_URL: z
     .string()
-    .refine((v) => v === ':memory:' || /^file:.+/.test(v), 'expected file:<path> or :memory:')
+    .transform((value, ctx) =>
+      value === ':memory:' || /^file:.+/.test(value) ? value : refuse(ctx, 'must be file:<path> (an SQLite database file) or :memory:', withoutCredentials(value)),
+    )
     .default('file:data/keycard.db'),
-  ACCESS_TOKEN_TTL: duration(1000).prefault('15m'),
-  REFRESH_TOKEN_TTL: duration(1000).prefault('14d'),
-  SESSION_MAX_AGE: duration(1000).prefault('90d'),
-  REFRESH_REUSE_GRACE: duration(0).prefault('10s'),
-  CLOCK_TOLERANCE: duration(0).prefault('5s'),
-  JWT_ISSUER: z.string().min(1).default('keycard'),
-  JWT_AUDIENCE: z.string().min(1).default('keycard-api'),
+  ACCESS_TOKEN_TTL: duration(SECOND).prefault('15m'),
+  REFRESH_TOKEN_TTL: duration(SECOND).prefault('14d'),
+  SESSION_MAX_AGE: duration(SECOND).prefault('90d'),
+  REFRESH_REUSE_GRACE: duration(0, { examples: '0, 10s or 1m' }).prefault('10s'),
+  CLOCK_TOLERANCE: duration(0, { examples: '0, 5s or 1m' }).prefault('5s'),
+  JWT_ISSUER: text("must be a name or URL for the tokens' iss claim, such as keycard").default('keycard'),
+  JWT_AUDIENCE: text("must be a name or URL for the tokens' aud claim, such as keycard-api").default('keycard-api'),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -66,58 +145,47 @@ const envSchema = z.object({
   KEYCARD_SECRET: z.string().optional(),
   TRUST_PROXY: z
     .string()
-    .trim()
-    .toLowerCase()
     .default('off')
-    .transform((v, ctx) => {
-      if (['off', 'false', '0', ''].includes(v)) return 0;
-      const hops = Number(v);
-      if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
-        ctx.addIssue({ code: 'custom', message: `expected off or a number of proxy hops (1-10), got "${v}"` });
-        return z.NEVER;
-      }
+    .transform((value, ctx) => {
+      const text = value.trim().toLowerCase();
+      if (['off', 'false', '0', ''].includes(text)) return 0;
+      const hops = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!(hops >= 1 && hops <= 10)) return refuse(ctx, 'must be off or a number of proxy hops from 1 to 10', value);
       return hops;
     }),
   SANDBOX_ENABLED: flag.optional(),
   INTROSPECTION_ENABLED: flag.optional(),
-  BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(100 * 1024),
-  ARGON2_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  BODY_LIMIT: wholeNumber(1024, 10 * 1024 * 1024, ' of bytes').default(100 * 1024),
+  ARGON2_CONCURRENCY: wholeNumber(1, 64).optional(),
   // Abuse limits (security.md #24, #26): attempts per RATE_LIMIT_WINDOW, per account or client IP.
-  LOGIN_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).max(100_000).default(5),
-  LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
-  SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(10),
-  REFRESH_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(60),
-  RATE_LIMIT_WINDOW: duration(1000).prefault('15m'),
-  LOGIN_BLOCK_MAX: duration(1000).prefault('1h'),
-  TLS_CERT_FILE: z.string().trim().min(1).optional(),
-  TLS_KEY_FILE: z.string().trim().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // setInterval fires at once for a delay over 2^31-1 ms (~24.8 days): refuse it rather than prune in a loop.
-  PRUNE_INTERVAL: duration(1000)
-    .refine((v) => v <= MAX_TIMER_DELAY_MS, 'must be at most 24d')
-    .prefault('1h'),
-  AUDIT_RETENTION: duration(1000).prefault('90d'),
-  JWT_ALG: z.enum(SIGNING_ALGORITHMS).default('ES256'),
-  KEYS_RELOAD_INTERVAL: duration(1000)
-    .refine((v) => v <= MAX_TIMER_DELAY_MS, 'must be at most 24d')
-    .prefault('30s'),
+  LOGIN_LIMIT_PER_ACCOUNT: wholeNumber(1, 100_000).default(5),
+  LOGIN_LIMIT_PER_IP: wholeNumber(1, 100_000).default(20),
+  SIGNUP_LIMIT_PER_IP: wholeNumber(1, 100_000).default(10),
+  REFRESH_LIMIT_PER_IP: wholeNumber(1, 100_000).default(60),
+  RATE_LIMIT_WINDOW: duration(SECOND).prefault('15m'),
+  LOGIN_BLOCK_MAX: duration(SECOND).prefault('1h'),
+  TLS_CERT_FILE: text('must be the path of a PEM certificate file', { trim: true }).optional(),
+  TLS_KEY_FILE: text('must be the path of a PEM private key file', { trim: true }).optional(),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PRUNE_INTERVAL: duration(SECOND, { max: MAX_TIMER_DELAY_MS, examples: '30m, 1h or 1d' }).prefault('1h'),
+  AUDIT_RETENTION: duration(SECOND, { examples: '30d, 90d or 365d' }).prefault('90d'),
+  JWT_ALG: oneOf(SIGNING_ALGORITHMS).default('ES256'),
+  KEYS_RELOAD_INTERVAL: duration(SECOND, { max: MAX_TIMER_DELAY_MS, examples: '30s, 5m or 1h' }).prefault('30s'),
   // Rotating more often than hourly only grows the JWKS: each key stays published for
   // ACCESS_TOKEN_TTL after the next one takes over.
   KEY_ROTATION_INTERVAL: z
     .string()
-    .trim()
-    .toLowerCase()
     .default('off')
     .transform((value, ctx) => {
-      if (['off', 'false', '0'].includes(value)) return null;
-      const parsed = duration(60 * 60 * 1000).safeParse(value);
-      if (!parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `expected off or ${parsed.error.issues[0]!.message.replace(/^expected /, '')}` });
-        return z.NEVER;
-      }
-      return parsed.data;
+      if (['off', 'false', '0'].includes(value.trim().toLowerCase())) return null;
+      const parsed = parseDuration(value);
+      if (parsed === null || parsed < HOUR) return refuse(ctx, `must be off or ${durationRequirement(HOUR, undefined, '1d, 7d or 30d')}`, value);
+      return parsed;
     }),
 });
+
+/** Every environment variable Keycard reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -160,6 +228,9 @@ export interface Config {
   readonly keyRotationIntervalMs: number | null;
 }
 
+// Never echo the secret: its messages say what was wrong with it, not what it was.
+const SECRET_REQUIREMENT = 'must be at least 32 random bytes written as hex or base64, such as the output of `openssl rand -hex 32`';
+
 /** Hex (64+ digits) or base64 (decoding to 32+ bytes). Anything else is refused, not guessed. */
 function decodeSecret(raw: string): Buffer | null {
   const value = raw.trim();
@@ -175,49 +246,58 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(variable, issue.message);
+    // Every rule above words its own refusal; anything else would be zod's text.
+    throw new ConfigError(variable, issue.code === 'custom' ? issue.message : 'has a value Keycard cannot read');
   }
+  /** A duration as the operator wrote it (or its default), for messages that compare two. */
+  const written = (variable: string, fallback: string) => cleaned[variable]?.trim() ?? fallback;
   const e = result.data;
   const production = e.NODE_ENV === 'production';
 
   let secret: Buffer;
   let usingDevSecret = false;
   if (e.KEYCARD_SECRET === undefined) {
-    if (production) {
-      throw new ConfigError('KEYCARD_SECRET', 'required in production: set it to at least 32 random bytes, hex or base64 (e.g. `openssl rand -hex 32`)');
-    }
+    if (production) throw new ConfigError('KEYCARD_SECRET', `is required in production: it ${SECRET_REQUIREMENT}`);
     secret = Buffer.from(DEV_SECRET, 'utf8');
     usingDevSecret = true;
   } else {
     const decoded = decodeSecret(e.KEYCARD_SECRET);
-    if (!decoded) throw new ConfigError('KEYCARD_SECRET', 'must be hex or base64');
-    if (decoded.length < 32) throw new ConfigError('KEYCARD_SECRET', `must be at least 32 bytes, got ${decoded.length}`);
-    if (e.KEYCARD_SECRET.trim() === DEV_SECRET || new Set(decoded).size < 8) {
-      throw new ConfigError('KEYCARD_SECRET', 'is a default or low-entropy value: generate one with `openssl rand -hex 32`');
-    }
+    if (!decoded) throw new ConfigError('KEYCARD_SECRET', `${SECRET_REQUIREMENT} (got a value that is neither hex nor base64)`);
+    if (decoded.length < 32) throw new ConfigError('KEYCARD_SECRET', `${SECRET_REQUIREMENT} (got ${decoded.length} ${decoded.length === 1 ? 'byte' : 'bytes'})`);
+    if (e.KEYCARD_SECRET.trim() === DEV_SECRET) throw new ConfigError('KEYCARD_SECRET', `${SECRET_REQUIREMENT} (got the development default, which is public)`);
+    if (new Set(decoded).size < 8) throw new ConfigError('KEYCARD_SECRET', `${SECRET_REQUIREMENT} (got a repetitive, guessable value)`);
     secret = decoded;
   }
 
-  if (production && e.CORS_ORIGINS.includes('*')) {
-    throw new ConfigError('CORS_ORIGINS', '"*" cannot be combined with credentials: list the allowed origins');
-  }
   for (const origin of e.CORS_ORIGINS) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port], no path)`);
+      throw new ConfigError('CORS_ORIGINS', `must be a comma-separated list of origins, each scheme://host[:port] with no path, such as https://app.example.com (got ${shown(origin)})`);
     }
   }
+  if (production && e.CORS_ORIGINS.includes('*')) {
+    throw new ConfigError('CORS_ORIGINS', 'must list the allowed origins in production: * cannot be combined with credentials (got "*")');
+  }
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
-    const missing = e.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
-    throw new ConfigError(missing, 'TLS_CERT_FILE and TLS_KEY_FILE go together: set both, or neither');
+    const [missing, set] = e.TLS_CERT_FILE === undefined ? ['TLS_CERT_FILE', 'TLS_KEY_FILE'] : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
+    throw new ConfigError(missing, `must be set as well as ${set}: the two go together (set both, or neither)`);
   }
   if (e.LOGIN_BLOCK_MAX < e.RATE_LIMIT_WINDOW) {
-    throw new ConfigError('LOGIN_BLOCK_MAX', 'must not be shorter than RATE_LIMIT_WINDOW (the first block lasts one window)');
+    throw new ConfigError(
+      'LOGIN_BLOCK_MAX',
+      `must be at least RATE_LIMIT_WINDOW, as the first block lasts one window (got ${written('LOGIN_BLOCK_MAX', '1h')}, RATE_LIMIT_WINDOW is ${written('RATE_LIMIT_WINDOW', '15m')})`,
+    );
   }
   if (e.REFRESH_TOKEN_TTL > e.SESSION_MAX_AGE) {
-    throw new ConfigError('REFRESH_TOKEN_TTL', 'must not be longer than SESSION_MAX_AGE');
+    throw new ConfigError(
+      'REFRESH_TOKEN_TTL',
+      `must not be longer than SESSION_MAX_AGE (got ${written('REFRESH_TOKEN_TTL', '14d')}, SESSION_MAX_AGE is ${written('SESSION_MAX_AGE', '90d')})`,
+    );
   }
   if (e.ACCESS_TOKEN_TTL > e.REFRESH_TOKEN_TTL) {
-    throw new ConfigError('ACCESS_TOKEN_TTL', 'must not be longer than REFRESH_TOKEN_TTL');
+    throw new ConfigError(
+      'ACCESS_TOKEN_TTL',
+      `must not be longer than REFRESH_TOKEN_TTL (got ${written('ACCESS_TOKEN_TTL', '15m')}, REFRESH_TOKEN_TTL is ${written('REFRESH_TOKEN_TTL', '14d')})`,
+    );
   }
 
   return Object.freeze({

@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { SigningKeyDecryptionError } from './auth/signing-keys';
 import { NoSigningKeyError } from './auth/key-set';
+import { servesDemo } from './http/demo';
 
 /** `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal. */
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   const { url } = await app.listen();
   console.log(`Keycard listening on ${url}/graphql (${config.env})`);
   if (config.sandboxEnabled) console.log(`Apollo Sandbox: open ${url}/graphql in a browser`);
+  if (servesDemo(config)) console.log(`Demo page (the client SDK in cookie mode): open ${url}/demo in a browser`);
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, DEV_SECRET, loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, ConfigError, DEV_SECRET, loadConfig } from '../src/config';
 
 const STRONG = 'a3f1c9e27b5d4806f2a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b1d3';
 
@@ -55,7 +55,7 @@ describe('configuration', () => {
     for (const [env, variable] of cases) {
       const error = refusal(env);
       assert.equal(error.variable, variable);
-      assert.ok(error.message.startsWith(`${variable}:`));
+      assert.ok(error.message.startsWith(`${variable} `));
       assert.ok(!error.message.includes('\n'), 'one line');
     }
   });
@@ -93,6 +93,98 @@ describe('configuration', () => {
     }
     assert.notEqual(status, 0);
     assert.equal(stderr.trim().split('\n').length, 1);
-    assert.match(stderr, /^keycard: KEYCARD_SECRET: required in production/);
+    assert.match(stderr, /^keycard: KEYCARD_SECRET is required in production/);
+  });
+});
+
+/** The secret's requirement, shared by its refusals. */
+const SECRET_RULE = 'KEYCARD_SECRET must be at least 32 random bytes written as hex or base64, such as the output of `openssl rand -hex 32`';
+
+/**
+ * One bad value of every variable, and the exact line it stops start-up with: the variable,
+ * what it accepts in plain words, and what it got (never a secret's value).
+ */
+const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, string>, line: string]> = [
+  ['NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, production, test (got "staging")'],
+  ['PORT', { PORT: 'notaport' }, 'PORT must be a whole number from 0 to 65535 (got "notaport")'],
+  ['PORT', { PORT: '70000' }, 'PORT must be a whole number from 0 to 65535 (got "70000")'],
+  ['HOST', { HOST: 'http://localhost' }, 'HOST must be a host name or IP address to listen on, such as 127.0.0.1 or 0.0.0.0 (got "http://localhost")'],
+  ['DATABASE_URL', { DATABASE_URL: 'postgres://admin:hunter2@db/keycard' }, 'DATABASE_URL must be file:<path> (an SQLite database file) or :memory: (got "postgres://…@db/keycard")'],
+  ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "soon")'],
+  ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '30d' }, 'ACCESS_TOKEN_TTL must not be longer than REFRESH_TOKEN_TTL (got 30d, REFRESH_TOKEN_TTL is 14d)'],
+  ['REFRESH_TOKEN_TTL', { REFRESH_TOKEN_TTL: '500ms' }, 'REFRESH_TOKEN_TTL must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "500ms")'],
+  ['REFRESH_TOKEN_TTL', { REFRESH_TOKEN_TTL: '100d' }, 'REFRESH_TOKEN_TTL must not be longer than SESSION_MAX_AGE (got 100d, SESSION_MAX_AGE is 90d)'],
+  ['SESSION_MAX_AGE', { SESSION_MAX_AGE: 'forever' }, 'SESSION_MAX_AGE must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "forever")'],
+  ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: '-5s' }, 'REFRESH_REUSE_GRACE must be a duration, such as 0, 10s or 1m (got "-5s")'],
+  ['CLOCK_TOLERANCE', { CLOCK_TOLERANCE: 'a bit' }, 'CLOCK_TOLERANCE must be a duration, such as 0, 5s or 1m (got "a bit")'],
+  ['JWT_ISSUER', { JWT_ISSUER: '   ' }, 'JWT_ISSUER must be a name or URL for the tokens\' iss claim, such as keycard (got "   ")'],
+  ['JWT_AUDIENCE', { JWT_AUDIENCE: ' ' }, 'JWT_AUDIENCE must be a name or URL for the tokens\' aud claim, such as keycard-api (got " ")'],
+  [
+    'CORS_ORIGINS',
+    { CORS_ORIGINS: 'https://a.example, https://b.example/path' },
+    'CORS_ORIGINS must be a comma-separated list of origins, each scheme://host[:port] with no path, such as https://app.example.com (got "https://b.example/path")',
+  ],
+  ['CORS_ORIGINS', { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, CORS_ORIGINS: '*' }, 'CORS_ORIGINS must list the allowed origins in production: * cannot be combined with credentials (got "*")'],
+  ['KEYCARD_SECRET', { NODE_ENV: 'production' }, 'KEYCARD_SECRET is required in production: it must be at least 32 random bytes written as hex or base64, such as the output of `openssl rand -hex 32`'],
+  ['KEYCARD_SECRET', { KEYCARD_SECRET: 'abcd' }, `${SECRET_RULE} (got 2 bytes)`],
+  ['KEYCARD_SECRET', { KEYCARD_SECRET: 'not a secret!' }, `${SECRET_RULE} (got a value that is neither hex nor base64)`],
+  ['KEYCARD_SECRET', { KEYCARD_SECRET: DEV_SECRET }, `${SECRET_RULE} (got the development default, which is public)`],
+  ['KEYCARD_SECRET', { KEYCARD_SECRET: '00'.repeat(32) }, `${SECRET_RULE} (got a repetitive, guessable value)`],
+  ['TRUST_PROXY', { TRUST_PROXY: 'yes please' }, 'TRUST_PROXY must be off or a number of proxy hops from 1 to 10 (got "yes please")'],
+  ['SANDBOX_ENABLED', { SANDBOX_ENABLED: 'maybe' }, 'SANDBOX_ENABLED must be true or false, or 1/0, yes/no, on/off (got "maybe")'],
+  ['INTROSPECTION_ENABLED', { INTROSPECTION_ENABLED: 'sure' }, 'INTROSPECTION_ENABLED must be true or false, or 1/0, yes/no, on/off (got "sure")'],
+  ['BODY_LIMIT', { BODY_LIMIT: '1k' }, 'BODY_LIMIT must be a whole number of bytes from 1024 to 10485760 (got "1k")'],
+  ['ARGON2_CONCURRENCY', { ARGON2_CONCURRENCY: '0' }, 'ARGON2_CONCURRENCY must be a whole number from 1 to 64 (got "0")'],
+  ['LOGIN_LIMIT_PER_ACCOUNT', { LOGIN_LIMIT_PER_ACCOUNT: '0' }, 'LOGIN_LIMIT_PER_ACCOUNT must be a whole number from 1 to 100000 (got "0")'],
+  ['LOGIN_LIMIT_PER_IP', { LOGIN_LIMIT_PER_IP: 'many' }, 'LOGIN_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "many")'],
+  ['SIGNUP_LIMIT_PER_IP', { SIGNUP_LIMIT_PER_IP: '-1' }, 'SIGNUP_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "-1")'],
+  ['REFRESH_LIMIT_PER_IP', { REFRESH_LIMIT_PER_IP: '1.5' }, 'REFRESH_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "1.5")'],
+  ['RATE_LIMIT_WINDOW', { RATE_LIMIT_WINDOW: 'soon' }, 'RATE_LIMIT_WINDOW must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "soon")'],
+  ['LOGIN_BLOCK_MAX', { LOGIN_BLOCK_MAX: 'never' }, 'LOGIN_BLOCK_MAX must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "never")'],
+  [
+    'LOGIN_BLOCK_MAX',
+    { RATE_LIMIT_WINDOW: '1h', LOGIN_BLOCK_MAX: '30m' },
+    'LOGIN_BLOCK_MAX must be at least RATE_LIMIT_WINDOW, as the first block lasts one window (got 30m, RATE_LIMIT_WINDOW is 1h)',
+  ],
+  ['TLS_CERT_FILE', { TLS_CERT_FILE: '  ', TLS_KEY_FILE: 'key.pem' }, 'TLS_CERT_FILE must be the path of a PEM certificate file (got "  ")'],
+  ['TLS_CERT_FILE', { TLS_KEY_FILE: 'key.pem' }, 'TLS_CERT_FILE must be set as well as TLS_KEY_FILE: the two go together (set both, or neither)'],
+  ['TLS_KEY_FILE', { TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: ' ' }, 'TLS_KEY_FILE must be the path of a PEM private key file (got " ")'],
+  ['TLS_KEY_FILE', { TLS_CERT_FILE: 'cert.pem' }, 'TLS_KEY_FILE must be set as well as TLS_CERT_FILE: the two go together (set both, or neither)'],
+  ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
+  ['PRUNE_INTERVAL', { PRUNE_INTERVAL: '30d' }, 'PRUNE_INTERVAL must be a duration from 1s to 24d, such as 30m, 1h or 1d (got "30d")'],
+  ['AUDIT_RETENTION', { AUDIT_RETENTION: 'forever' }, 'AUDIT_RETENTION must be a duration of at least 1s, such as 30d, 90d or 365d (got "forever")'],
+  ['JWT_ALG', { JWT_ALG: 'HS256' }, 'JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")'],
+  ['KEYS_RELOAD_INTERVAL', { KEYS_RELOAD_INTERVAL: '100ms' }, 'KEYS_RELOAD_INTERVAL must be a duration from 1s to 24d, such as 30s, 5m or 1h (got "100ms")'],
+  ['KEY_ROTATION_INTERVAL', { KEY_ROTATION_INTERVAL: '10m' }, 'KEY_ROTATION_INTERVAL must be off or a duration of at least 1h, such as 1d, 7d or 30d (got "10m")'],
+];
+
+describe('configuration errors in plain words', () => {
+  for (const [variable, env, line] of REFUSALS) {
+    it(`${JSON.stringify(env)} stops start-up with: ${line}`, () => {
+      const error = refusal(env);
+      assert.equal(error.variable, variable);
+      assert.equal(error.message, line);
+    });
+  }
+
+  it('the table has a bad value for every variable Keycard reads', () => {
+    assert.deepEqual([...new Set(REFUSALS.map(([variable]) => variable))].sort(), [...CONFIG_VARIABLES].sort());
+  });
+
+  it('a value is shown on one line, however it was typed', () => {
+    assert.equal(refusal({ PORT: '80\n81"' }).message, 'PORT must be a whole number from 0 to 65535 (got "80\\n81\\"")');
+  });
+
+  it('never repeats a secret, whatever is wrong with it', () => {
+    for (const secret of ['abcd', 'not a secret!', 'c2hvcnQ=', DEV_SECRET, 'ab'.repeat(32)]) {
+      assert.ok(!refusal({ KEYCARD_SECRET: secret }).message.includes(secret), secret);
+    }
+  });
+
+  it('the server prints the line, prefixed with keycard:, and exits non-zero', () => {
+    const main = path.resolve(__dirname, '..', 'src', 'main.js');
+    const run = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH, PORT: 'notaport', DATABASE_URL: ':memory:' }, cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.equal(run.stderr, 'keycard: PORT must be a whole number from 0 to 65535 (got "notaport")\n');
   });
 });

@@ -6,8 +6,10 @@ export const CSRF_COOKIE_NAME = '__Host-keycard-csrf';
  * Reading it afresh on each call keeps tabs in step: a login in another tab replaces it.
  */
 export function readCsrfCookie(): string | null {
-  if (typeof document === 'undefined') return null;
-  for (const pair of document.cookie.split(';')) {
+  // Typed here rather than with the DOM lib: the SDK also runs in Node, where there is no page.
+  const page = (globalThis as { document?: { readonly cookie: string } }).document;
+  if (page === undefined) return null;
+  for (const pair of page.cookie.split(';')) {
     const eq = pair.indexOf('=');
     if (eq !== -1 && pair.slice(0, eq).trim() === CSRF_COOKIE_NAME) {
       const value = pair.slice(eq + 1).trim();

@@ -14,11 +14,14 @@ export interface ExecutionResult<TData> {
   errors: GraphQLErrorShape[] | undefined;
 }
 
+/** fetch's `credentials` option, from whichever RequestInit is in scope: Node's or the DOM's. */
+export type FetchCredentials = NonNullable<RequestInit['credentials']>;
+
 export interface ExecuteOptions {
   accessToken?: string;
   headers?: Record<string, string>;
   fetch?: typeof fetch;
-  credentials?: RequestCredentials;
+  credentials?: FetchCredentials;
 }
 
 const printed = new WeakMap<object, string>();

@@ -3,5 +3,5 @@ export { createKeycardClient } from './keycard-client';
 export type { AuthPayload, GraphQLResult, KeycardClient, KeycardClientOptions, LoginFields, Me, MySession, SignupFields } from './keycard-client';
 export { KeycardApiError } from './keycard-api-error';
 export { createMemoryRefreshTokenStore, type RefreshTokenStore } from './refresh-token-store';
-export { execute, type ExecuteOptions, type ExecutionResult, type GraphQLErrorShape } from './execute';
+export { execute, type ExecuteOptions, type ExecutionResult, type FetchCredentials, type GraphQLErrorShape } from './execute';
 export * from './generated/graphql';

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { readCsrfCookie } from './csrf-cookie';
-import { execute, type GraphQLErrorShape } from './execute';
+import { execute, type FetchCredentials, type GraphQLErrorShape } from './execute';
 import {
   LoginDocument,
   LogoutAllDocument,
@@ -85,7 +85,7 @@ export function createKeycardClient(options: KeycardClientOptions): KeycardClien
   const store = options.mode === 'body' ? (options.storage ?? createMemoryRefreshTokenStore()) : null;
   // Cookie mode: ride the browser's cookie jar. Body mode: never send cookies, so a body-mode
   // client in a browser cannot be steered by a cookie it did not ask for.
-  const credentials: RequestCredentials = mode === 'cookie' ? 'include' : 'omit';
+  const credentials: FetchCredentials = mode === 'cookie' ? 'include' : 'omit';
   let accessToken: string | null = null;
   let lastCsrfToken: string | null = null;
 

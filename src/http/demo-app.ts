@@ -1,5 +1,6 @@
 /**
- * The demo page's script (browser only; bundled with the SDK by demo-bundle.ts). It uses the
+ * The demo page's script (browser only: type-checked by tsconfig.browser.json, bundled with the SDK
+ * into dist/demo/app.js by scripts/build-demo.js during npm run build). It uses the
  * SDK in cookie mode exactly as a single-page app on the API's origin would.
  */
 import { createKeycardClient, KeycardApiError, type Me, type MySession } from '../client';

@@ -1,8 +1,21 @@
+import fs from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { bundleDemoScript } from './demo-bundle';
+import path from 'node:path';
+import type { Config } from '../config';
 import { DEMO_PAGE_HTML } from './demo-page';
 
 export const DEMO_PATHS = ['/demo', '/demo/app.js'] as const;
+
+/**
+ * The page's script, bundled with the client SDK by `npm run build` (scripts/build-demo.js).
+ * From dist/src/http/ up to dist/.
+ */
+export const DEMO_SCRIPT_FILE = path.resolve(__dirname, '..', '..', 'demo', 'app.js');
+
+/** The demo is a development aid: never mounted in production. */
+export function servesDemo(config: Pick<Config, 'production'>): boolean {
+  return !config.production;
+}
 
 /**
  * Only our own origin may run script, fetch or frame here. The page is served from the API's
@@ -11,12 +24,10 @@ export const DEMO_PATHS = ['/demo', '/demo/app.js'] as const;
  */
 const DEMO_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** The development demo (GET /demo): the SDK in cookie mode, in a real page. Never mounted in production. */
+/** The development demo (GET /demo): the SDK in cookie mode, in a real page. */
 export function createDemoRoutes() {
-  let script: Promise<string> | null = null;
-
-  function send(res: ServerResponse, contentType: string, body: string): void {
-    res.writeHead(200, {
+  function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+    res.writeHead(status, {
       'content-type': contentType,
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
@@ -32,15 +43,19 @@ export function createDemoRoutes() {
         return;
       }
       if (pathname === '/demo') {
-        send(res, 'text/html; charset=utf-8', DEMO_PAGE_HTML);
+        send(res, 200, 'text/html; charset=utf-8', DEMO_PAGE_HTML);
         return;
       }
-      // Built once per server, on first use: a failed build is retried on the next request.
-      script ??= bundleDemoScript().catch((error: unknown) => {
-        script = null;
-        throw error;
-      });
-      send(res, 'text/javascript; charset=utf-8', await script);
+      // Read on each request, so a rebuild shows up without a restart (development only).
+      let script: Buffer;
+      try {
+        script = await fs.readFile(DEMO_SCRIPT_FILE);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        send(res, 503, 'text/plain; charset=utf-8', `The demo script is not built: run npm run build (it writes ${path.relative(process.cwd(), DEMO_SCRIPT_FILE)}).\n`);
+        return;
+      }
+      send(res, 200, 'text/javascript; charset=utf-8', script);
     },
   };
 }

@@ -13,7 +13,7 @@ import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
-import { createDemoRoutes } from './demo';
+import { createDemoRoutes, servesDemo } from './demo';
 
 export interface HttpDeps {
   config: Config;
@@ -57,7 +57,7 @@ function graphqlError(message: string, code: string) {
 export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
-  const demo = config.production ? null : createDemoRoutes();
+  const demo = servesDemo(config) ? createDemoRoutes() : null;
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
@@ -170,11 +170,11 @@ export function createRequestHandler(deps: HttpDeps) {
   };
 }
 
-function readPem(file: string, variable: string): Buffer {
+function readPem(file: string, variable: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (error) {
-    throw new ConfigError(variable, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw new ConfigError(variable, `must be the path of a readable PEM ${what} file (cannot read ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
 }
 
@@ -186,12 +186,12 @@ export function createHttpServer(deps: HttpDeps): KeycardServer {
   const { tls } = deps.config;
   let server: KeycardServer;
   if (tls) {
-    const cert = readPem(tls.certFile, 'TLS_CERT_FILE');
-    const key = readPem(tls.keyFile, 'TLS_KEY_FILE');
+    const cert = readPem(tls.certFile, 'TLS_CERT_FILE', 'certificate');
+    const key = readPem(tls.keyFile, 'TLS_KEY_FILE', 'private key');
     try {
       server = https.createServer({ ...options, cert, key, minVersion: 'TLSv1.2' }, listener);
     } catch {
-      throw new ConfigError('TLS_KEY_FILE', 'the certificate and key are not a matching PEM pair');
+      throw new ConfigError('TLS_KEY_FILE', 'must be the PEM private key of the certificate in TLS_CERT_FILE (the two files are not a matching pair)');
     }
   } else {
     server = http.createServer(options, listener);

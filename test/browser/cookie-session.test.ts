@@ -7,6 +7,9 @@ import { PASSWORD, signup, uniqueEmail } from '../support/graphql';
 import { launchChromium } from './support/chromium';
 import { DemoPage } from './support/demo-page';
 
+/** The page's `document`, read in a waitForFunction callback: the Node build has no DOM types. */
+declare const document: { readonly body: { readonly dataset: Record<string, string | undefined> } };
+
 const REFRESH_COOKIE = '__Host-keycard-refresh';
 const CSRF_COOKIE = '__Host-keycard-csrf';
 

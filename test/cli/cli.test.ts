@@ -23,7 +23,7 @@ describe('cli dispatch', () => {
 
   it('a bad environment value stops the command with one line naming the variable', async () => {
     const result = await cli.run(['keys:list'], { env: { JWT_ALG: 'HS256' } });
-    assert.deepEqual(result, { code: 1, stdout: '', stderr: 'keycard keys:list: JWT_ALG: Invalid option: expected one of "ES256"|"RS256"|"PS256"\n' });
+    assert.deepEqual(result, { code: 1, stdout: '', stderr: 'keycard keys:list: JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")\n' });
   });
 
   it('migrate creates the schema on a new database, and a second run has nothing to apply', async () => {

@@ -24,7 +24,7 @@ describe('PRUNE_INTERVAL and AUDIT_RETENTION', () => {
     it(`${variable}=${value} stops start-up with a message naming ${variable}`, () => {
       assert.throws(
         () => loadConfig({ [variable]: value }),
-        (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(`${variable}: `),
+        (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(`${variable} must be `),
       );
     });
   }

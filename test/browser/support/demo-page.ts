@@ -3,6 +3,13 @@ import type { Page } from 'playwright-core';
 
 export type DemoState = 'signed-in' | 'signed-out';
 
+/** The page's `document`, read in page.evaluate callbacks: the Node build has no DOM types. */
+declare const document: {
+  readonly cookie: string;
+  readonly body: { readonly dataset: Record<string, string | undefined> };
+  getElementById(id: string): { readonly textContent: string | null } | null;
+};
+
 /** Drives the demo page the way a person would: forms and buttons, nothing injected. */
 export class DemoPage {
   readonly pageErrors: string[] = [];
