@@ -96,21 +96,27 @@ describe('setUserDisabled', () => {
   });
 });
 
+/**
+ * Two signed-in ADMINs, the only ones, each acting on the other at the same moment through the
+ * service: both calls have passed authentication as active ADMINs, so only a check inside the
+ * write can tell them apart.
+ */
+async function eachActsOnTheOther<T>(t: TestApp, act: (target: string, actor: { userId: string; sessionId: string; role: 'ADMIN' }, origin: { ip: null; userAgent: string }) => Promise<T>) {
+  const a = await signedInAdmin(t);
+  const b = await signedInAdmin(t);
+  const origin = { ip: null, userAgent: 'test' };
+  const actor = (admin: typeof a) => ({ userId: admin.user.id, sessionId: 'unused', role: 'ADMIN' as const });
+  const outcomes = await Promise.allSettled([act(b.user.id, actor(a), origin), act(a.user.id, actor(b), origin)]);
+  const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+  return { a, b, outcomes, rejected };
+}
+
 describe('the last active ADMIN', () => {
   it('two ADMINs disabling each other at the same moment leave exactly one active ADMIN', async () => {
     const t = await startTestApp();
     try {
-      const a = await signedInAdmin(t);
-      const b = await signedInAdmin(t);
-      const origin = { ip: null, userAgent: 'test' };
-      const viewer = (admin: typeof a) => ({ userId: admin.user.id, sessionId: 'unused', role: 'ADMIN' as const });
-      // Both requests already passed authentication as active ADMINs; only the write can still tell them apart.
-      const outcomes = await Promise.allSettled([
-        t.app.services.accounts.setDisabled(b.user.id, true, viewer(a), origin),
-        t.app.services.accounts.setDisabled(a.user.id, true, viewer(b), origin),
-      ]);
+      const { a, b, outcomes, rejected } = await eachActsOnTheOther(t, (target, actor, origin) => t.app.services.accounts.setDisabled(target, true, actor, origin));
       const fulfilled = outcomes.filter((o) => o.status === 'fulfilled');
-      const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
       assert.equal(fulfilled.length, 1);
       assert.deepEqual((rejected[0]!.reason as { extensions?: unknown }).extensions, { code: 'BAD_USER_INPUT', field: 'disabled' });
       const survivor = outcomes[0]!.status === 'fulfilled' ? a : b;
@@ -123,16 +129,7 @@ describe('the last active ADMIN', () => {
   it('two concurrent demotions of the last two ADMINs leave exactly one ADMIN', async () => {
     const t = await startTestApp();
     try {
-      const a = await signedInAdmin(t);
-      const b = await signedInAdmin(t);
-      const origin = { ip: null, userAgent: 'test' };
-      const viewer = (admin: typeof a) => ({ userId: admin.user.id, sessionId: 'unused', role: 'ADMIN' as const });
-      // Both calls start before either writes: only a check inside the write can tell them apart.
-      const outcomes = await Promise.allSettled([
-        t.app.services.accounts.setRole(b.user.id, 'USER', viewer(a), origin),
-        t.app.services.accounts.setRole(a.user.id, 'USER', viewer(b), origin),
-      ]);
-      const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      const { a, b, rejected } = await eachActsOnTheOther(t, (target, actor, origin) => t.app.services.accounts.setRole(target, 'USER', actor, origin));
       assert.equal(rejected.length, 1);
       assert.deepEqual((rejected[0]!.reason as { extensions?: unknown }).extensions, { code: 'BAD_USER_INPUT', field: 'role' });
       const roles = await Promise.all([a, b].map(async (admin) => (await call(t.url, MeDocument, {}, { accessToken: admin.accessToken })).data?.me?.role));
