@@ -39,13 +39,18 @@ const flag = z
   .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'expected true or false')
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
+const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
+
+/** Which storage adapter DATABASE_URL names (src/storage/storage.ts). */
+export type DatabaseDialect = 'sqlite' | 'postgres';
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
     .string()
-    .refine((v) => v === ':memory:' || /^file:.+/.test(v), 'expected file:<path> or :memory:')
+    .refine((v) => v === ':memory:' || /^file:.+/.test(v) || POSTGRES_URL.test(v), 'expected file:<path>, :memory: or postgres://...')
     .default('file:data/keycard.db'),
   ACCESS_TOKEN_TTL: duration(1000).prefault('15m'),
   REFRESH_TOKEN_TTL: duration(1000).prefault('14d'),
@@ -124,8 +129,11 @@ export interface Config {
   readonly production: boolean;
   readonly port: number;
   readonly host: string;
-  /** A filesystem path, or ':memory:'. */
-  readonly databasePath: string;
+  /** DATABASE_URL as given. */
+  readonly databaseUrl: string;
+  readonly databaseDialect: DatabaseDialect;
+  /** SQLite: a filesystem path, or ':memory:'; null for PostgreSQL. */
+  readonly databasePath: string | null;
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
   readonly sessionMaxAgeMs: number;
@@ -225,7 +233,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     production,
     port: e.PORT,
     host: e.HOST,
-    databasePath: e.DATABASE_URL === ':memory:' ? ':memory:' : e.DATABASE_URL.slice('file:'.length),
+    databaseUrl: e.DATABASE_URL,
+    databaseDialect: POSTGRES_URL.test(e.DATABASE_URL) ? 'postgres' : 'sqlite',
+    databasePath: POSTGRES_URL.test(e.DATABASE_URL) ? null : e.DATABASE_URL === ':memory:' ? ':memory:' : e.DATABASE_URL.slice('file:'.length),
     accessTokenTtlMs: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: e.REFRESH_TOKEN_TTL,
     sessionMaxAgeMs: e.SESSION_MAX_AGE,

@@ -22,6 +22,8 @@ describe('configuration', () => {
     assert.equal(config.port, 4000);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.databasePath, 'data/keycard.db');
+    assert.equal(config.databaseUrl, 'file:data/keycard.db');
+    assert.equal(config.databaseDialect, 'sqlite');
     assert.equal(config.accessTokenTtlMs, 15 * 60_000);
     assert.equal(config.refreshTokenTtlMs, 14 * 86_400_000);
     assert.equal(config.sessionMaxAgeMs, 90 * 86_400_000);
@@ -40,12 +42,22 @@ describe('configuration', () => {
     assert.equal(config.trustProxyHops, 2);
   });
 
+  it('DATABASE_URL names its dialect: a postgres:// or postgresql:// URL is kept whole, with no file path', () => {
+    for (const url of ['postgres://keycard:secret@db.internal:5432/keycard', 'postgresql://db.internal/keycard?sslmode=require']) {
+      const config = loadConfig({ DATABASE_URL: url });
+      assert.deepEqual([config.databaseDialect, config.databaseUrl, config.databasePath], ['postgres', url, null]);
+    }
+    const file = loadConfig({ DATABASE_URL: 'file:/var/lib/keycard/k.db' });
+    assert.deepEqual([file.databaseDialect, file.databaseUrl, file.databasePath], ['sqlite', 'file:/var/lib/keycard/k.db', '/var/lib/keycard/k.db']);
+  });
+
   it('a bad value is refused with a message that names the variable', () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ PORT: 'eighty' }, 'PORT'],
       [{ PORT: '70000' }, 'PORT'],
       [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
-      [{ DATABASE_URL: 'postgres://x' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'postgres://' }, 'DATABASE_URL'],
       [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
       [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
       [{ CORS_ORIGINS: 'https://a.example/path' }, 'CORS_ORIGINS'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ViewerState } from '../../src/sessions/session.repository';
-import { createViewerStateCache, createViewerStateChanges } from '../../src/sessions/viewer-state-cache';
+import type { ViewerState } from '../../src/storage/sessions';
+import { createViewerStateCache, createViewerStateChanges } from '../../src/storage/viewer-state-cache';
 
 const NOW = Date.UTC(2026, 0, 1);
 

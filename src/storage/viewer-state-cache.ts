@@ -1,4 +1,4 @@
-import type { ViewerState } from './session.repository';
+import { isLiveViewerState, type ViewerState } from './sessions';
 
 /**
  * The version of everything a viewer state is made of, as far as this process writes it:
@@ -45,11 +45,6 @@ interface Entry {
   state: ViewerState;
   local: number;
   database: number;
-}
-
-/** A session that may be used now: not ended, its user enabled, its idle expiry ahead. */
-export function isLiveViewerState(state: ViewerState, nowMs: number): boolean {
-  return state.revokedAt === null && state.disabledAt === null && state.expiresAt.getTime() > nowMs;
 }
 
 /**
