@@ -103,3 +103,8 @@ export interface SessionRepository {
   pruneExpired(cutoff: Date): Promise<{ sessions: number; refreshTokens: number }>;
 }
 
+/**
+ * The methods of SessionRepository that never write. Every other method, a method added later
+ * included, invalidates the session check's cache (src/storage/invalidation.ts).
+ */
+export const SESSION_READS = ['findById', 'findViewerState', 'findRefreshState', 'findTokenById', 'listLiveForUser'] as const satisfies readonly (keyof SessionRepository)[];

@@ -27,6 +27,8 @@ export interface Storage {
 export interface StorageOptions {
   /** Called once the open has applied pending migrations, with how many it applied (the CLI's `migrate` reports it). */
   onMigrated?(applied: number): void;
+  /** Called whenever the session check reads the database instead of its cache (tests count these). */
+  onViewerStateRead?(): void;
 }
 
 /** Opens one kind of database from the config with its migrations applied; the Storage owns its connections until close(). */

@@ -99,3 +99,8 @@ export interface UserRepository {
   count(): Promise<number>;
 }
 
+/**
+ * The methods of UserRepository that never write. Every other method, a method added later
+ * included, invalidates the session check's cache (src/storage/invalidation.ts).
+ */
+export const USER_READS = ['findById', 'findByEmail', 'page', 'count'] as const satisfies readonly (keyof UserRepository)[];

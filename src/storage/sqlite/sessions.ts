@@ -1,7 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { AuditEventInput } from '../../audit/audit-event';
-import type { NewRefreshToken, NewSession, Rotation, SessionRepository } from '../sessions';
-import { createViewerStateCache, type ViewerStateChanges } from '../viewer-state-cache';
+import type { NewRefreshToken, NewSession, Rotation, SessionRepository, ViewerState } from '../sessions';
 import { createAuditWriter } from './audit';
 import type { Db } from './client';
 import { createGroupCommit } from './group-commit';
@@ -23,13 +22,19 @@ export function endLiveSessionsOfUser(writer: Writer, userId: string, reason: st
     .run().changes;
 }
 
-/** Sessions remembered by the viewer-state cache: ~1 KB each. */
-const VIEWER_CACHE_ENTRIES = 10_000;
+/**
+ * How the session check reads a viewer state: `load` is the database read; the adapter puts the
+ * viewer-state cache in front of it (src/storage/sqlite/storage.ts).
+ */
+export type ViewerStateReader = (sessionId: string, nowMs: number, load: () => Promise<ViewerState | undefined>) => Promise<ViewerState | undefined>;
 
-export function createSessionRepository(db: Db, changes: ViewerStateChanges): SessionRepository {
+/**
+ * Sessions and refresh tokens in SQLite. Writes here do not bump the session check's cache
+ * themselves: the adapter wraps this repository so that every method not in SESSION_READS does
+ * (src/storage/invalidation.ts).
+ */
+export function createSessionRepository(db: Db, readViewerState: ViewerStateReader): SessionRepository {
   const writeAudit = createAuditWriter(db);
-  const dataVersion = db.$client.prepare('PRAGMA data_version').pluck();
-  const viewerCache = createViewerStateCache({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES });
   const viewerState = db
     .select({
       sessionId: sessions.id,
@@ -134,7 +139,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
       return sessionById.get({ id });
     },
     async findViewerState(id, nowMs) {
-      return viewerCache.read(id, nowMs, async () => viewerState.get({ id }));
+      return readViewerState(id, nowMs, async () => viewerState.get({ id }));
     },
     async findRefreshState(hash) {
       return refreshState.get({ hash });
@@ -146,7 +151,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
       return rotateInGroup(r);
     },
     async revoke(sessionId, reason, at, audit) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const ended = tx
             .update(sessions)
@@ -157,17 +162,17 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
           return ended.changes === 1;
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async revokeAllForUser(userId, reason, at, { exceptSessionId, audit }) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const ended = endLiveSessionsOfUser(tx, userId, reason, at, exceptSessionId);
           if (audit) writeAudit(at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
           return ended;
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async listLiveForUser(userId, now) {
       return db
@@ -178,7 +183,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
         .all();
     },
     async pruneExpired(cutoff) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
           // Tokens go first, explicitly rather than by cascade, so that the count includes them.
@@ -191,7 +196,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
           return { sessions: ended.changes, refreshTokens: tokens.changes };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
   };
 }

@@ -1,20 +1,27 @@
+import { invalidatingWrites } from '../invalidation';
+import { SESSION_READS } from '../sessions';
 import type { Storage, StorageOptions } from '../storage';
-import { createViewerStateChanges } from '../viewer-state-cache';
+import { USER_READS } from '../users';
+import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
 import { createAuditRepository } from './audit';
 import { openDatabase, type DatabaseHandle } from './client';
 import { applyMigrations } from './migrate';
 import { createSqliteLimiterStore } from './rate-limits';
-import { createSessionRepository } from './sessions';
+import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
 import { createUserRepository } from './users';
+
+/** Sessions remembered by the viewer-state cache: ~1 KB each. */
+const VIEWER_CACHE_ENTRIES = 10_000;
 
 const handles = new WeakMap<Storage, DatabaseHandle>();
 
 /**
  * The SQLite adapter: one better-sqlite3 connection (WAL), migrated from drizzle/sqlite. The
- * session check's cache is invalidated by the repositories' writes (this process's version)
- * and by `PRAGMA data_version`, which moves when another connection (the operator CLI,
- * another process on the file) commits.
+ * session check's cache is invalidated by the write path itself: the users and sessions
+ * repositories are wrapped so that every method that is not a declared read bumps this
+ * process's version (src/storage/invalidation.ts), and `PRAGMA data_version` moves when
+ * another connection (the operator CLI, another process on the file) commits.
  */
 export async function openSqliteStorage(databasePath: string, options: StorageOptions = {}): Promise<Storage> {
   const handle = openDatabase(databasePath);
@@ -24,11 +31,17 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
 
     // One version for both repositories: a write through either invalidates the session check's cache.
     const changes = createViewerStateChanges();
+    const dataVersion = handle.sqlite.prepare('PRAGMA data_version').pluck();
+    const cache = createViewerStateCache({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES });
+    const { onViewerStateRead } = options;
+    const readViewerState: ViewerStateReader = onViewerStateRead
+      ? (id, nowMs, load) => cache.read(id, nowMs, () => (onViewerStateRead(), load()))
+      : (id, nowMs, load) => cache.read(id, nowMs, load);
 
     const storage: Storage = Object.freeze({
       dialect: 'sqlite',
-      users: createUserRepository(handle.db, changes),
-      sessions: createSessionRepository(handle.db, changes),
+      users: invalidatingWrites(createUserRepository(handle.db), USER_READS, changes),
+      sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), SESSION_READS, changes),
       audit: createAuditRepository(handle.db),
       signingKeys: createSigningKeyRepository(handle.db),
       limiterStore: createSqliteLimiterStore(handle.sqlite),

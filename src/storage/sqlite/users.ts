@@ -5,7 +5,6 @@ import { createAuditWriter } from './audit';
 import type { Db } from './client';
 import { userListColumns, users } from './schema';
 import { endLiveSessionsOfUser } from './sessions';
-import type { ViewerStateChanges } from '../viewer-state-cache';
 
 /**
  * The users page reads rows as arrays and names their columns here: drizzle's generic row
@@ -33,7 +32,11 @@ function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-export function createUserRepository(db: Db, changes: ViewerStateChanges): UserRepository {
+/**
+ * Users in SQLite. Writes here do not bump the session check's cache themselves: the adapter
+ * wraps this repository so that every method not in USER_READS does (src/storage/invalidation.ts).
+ */
+export function createUserRepository(db: Db): UserRepository {
   const writeAudit = createAuditWriter(db);
   const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
   const byEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
@@ -89,7 +92,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       }
     },
     async setRole(id, change) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx): RoleOutcome => {
           // Read, check and write under one write lock (BEGIN IMMEDIATE): two concurrent
           // demotions of the last two ADMINs cannot both see two of them.
@@ -103,10 +106,10 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
           return { kind: 'CHANGED', user: row };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async changePassword(id, change) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const updated = tx
             .update(users)
@@ -119,7 +122,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
           return { sessionsEnded };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async upgradePasswordHash(id, expectedPasswordHash, passwordHash) {
       // The same password, so no session ends and updatedAt (a change the user made) stays.
@@ -131,7 +134,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       return updated.changes === 1;
     },
     async setDisabled(id, change) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx): DisabledOutcome => {
           // Prepared statements run on the same connection, so they read inside this transaction.
           const user = byId.get({ id });
@@ -150,7 +153,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
           return { kind: 'CHANGED', user: row, sessionsEnded };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async page({ first, after }) {
       const values = after
