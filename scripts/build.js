@@ -16,8 +16,8 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const STAMP = path.join(root, 'dist', '.build-stamp');
-const INPUT_DIRS = ['src', 'test', 'bench', 'scripts'];
-const INPUT_FILES = ['tsconfig.json', 'tsconfig.browser.json', 'drizzle.config.ts', 'package.json', 'package-lock.json'];
+const INPUT_DIRS = ['src', 'test', 'bench', 'examples', 'scripts'];
+const INPUT_FILES = ['tsconfig.json', 'tsconfig.browser.json', 'package.json', 'package-lock.json'];
 
 function mtimeOf(file) {
   try {
@@ -67,11 +67,36 @@ function resolveTsc() {
   }
 }
 
+/**
+ * tsc never deletes what it once emitted: a test whose source was removed or moved would still
+ * be found under dist/test and run. Drop every compiled file whose .ts source is gone.
+ */
+function removeOrphans(dir = path.join(root, 'dist')) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (full !== path.join(root, 'dist', 'demo')) removeOrphans(full);
+      continue;
+    }
+    const compiled = /^(.*)\.(js|js\.map|d\.ts)$/.exec(entry.name);
+    if (!compiled) continue;
+    const source = path.join(root, path.relative(path.join(root, 'dist'), dir), `${compiled[1]}.ts`);
+    if (!fs.existsSync(source)) fs.rmSync(full);
+  }
+}
+
 function build(stdout) {
   const started = new Date();
   fs.rmSync(STAMP, { force: true });
   const tsc = resolveTsc();
   run('tsc -p tsconfig.json', [tsc, '-p', 'tsconfig.json'], stdout);
+  removeOrphans();
   run('tsc -p tsconfig.browser.json', [tsc, '-p', 'tsconfig.browser.json'], stdout);
   run('the demo bundle (scripts/build-demo.js)', [path.join(__dirname, 'build-demo.js')], stdout);
   // Dated from the start: a file saved while tsc ran is newer, and is built next time.

@@ -6,29 +6,30 @@ import { OWASP_ARGON2ID, createArgon2Hasher, type PasswordHasher } from './auth/
 import { applyPermissions } from './auth/apply-permissions';
 import { deriveSecretKeys } from './auth/secret-keys';
 import type { SigningAlgorithm } from './auth/signing-keys';
-import type { AuditRepository } from './audit/audit.repository';
 import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
-import { createSqliteLimiterStore, type LimiterStore } from './abuse/limiter-store';
 import { withRateLimits } from './abuse/limited-services';
 import { createRateLimits } from './abuse/rate-limits';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
-import { openDatabase, type DatabaseHandle } from './db/client';
-import { applyMigrations } from './db/migrate';
 import { createApolloServer } from './http/apollo';
 import { createHttpServer, type KeycardServer } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { buildBaseSchema } from './schema/build-schema';
 import { pruneExpired, type PruneResult } from './sessions/prune';
 import { startPruneTimer } from './sessions/prune-timer';
+import type { AuditRepository } from './storage/audit';
+import type { LimiterStore } from './storage/rate-limits';
+import { openStorage, type Storage } from './storage/storage';
 
 export interface AppDeps {
   clock?: Clock;
   logger?: Logger;
   hasher?: PasswordHasher;
-  /** Where rate-limit counters live; default: the app's SQLite database. */
+  /** The storage to use instead of opening DATABASE_URL's; the app owns it from here (app.close() closes it). */
+  storage?: Storage;
+  /** Where rate-limit counters live; default: the storage's. */
   limiterStore?: LimiterStore;
   signingAlgorithm?: SigningAlgorithm;
   /** Create the first signing key when there is none. @default outside production only */
@@ -41,7 +42,7 @@ export interface App {
   readonly keySet: KeySet;
   readonly accessTokens: AccessTokenService;
   readonly audit: AuditRepository;
-  readonly database: DatabaseHandle;
+  readonly storage: Storage;
   readonly server: KeycardServer;
   /** Starts listening on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<{ url: string; port: number }>;
@@ -54,25 +55,25 @@ export interface App {
 export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const database = openDatabase(config.databasePath);
+  const storage = deps.storage ?? (await openStorage(config));
   try {
-    applyMigrations(database.db);
     const secretKeys = deriveSecretKeys(config.secret);
-    const keySet = await openKeySet(database.db, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
-    const { accessTokens, audit, sessionRepository, sessions, accounts } = createCoreServices({
-      db: database.db,
+    const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
+    const { audit } = storage;
+    const { accessTokens, sessions, accounts } = createCoreServices({
+      storage,
       config,
       clock,
       keySet,
       secretKeys,
       hasher: deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency),
     });
-    const limiterStore = deps.limiterStore ?? createSqliteLimiterStore(database.sqlite);
+    const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
     const limited = withRateLimits({ accounts, sessions }, limits);
     const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }) };
     const prune = async () => {
-      const pruned = await pruneExpired({ sessions: sessionRepository, audit, clock, auditRetentionMs: config.auditRetentionMs });
+      const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
       await limits.clearExpired();
       return pruned;
     };
@@ -80,7 +81,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isDatabaseReady: () => database.ping() });
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isStorageReady: () => storage.ping() });
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });
     const keyMaintenance = startKeyMaintenance({
       keySet,
@@ -95,7 +96,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       keySet,
       accessTokens,
       audit,
-      database,
+      storage,
       server,
       prune,
       listen() {
@@ -118,11 +119,11 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
           server.closeAllConnections();
         });
         await apollo.stop();
-        database.close();
+        await storage.close();
       },
     };
   } catch (error) {
-    database.close();
+    await storage.close();
     throw error;
   }
 }

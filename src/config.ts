@@ -113,6 +113,11 @@ const text = (requirement: string, { trim = false } = {}) =>
 /** A database URL may carry a password: never repeat the user:password@ part. */
 const withoutCredentials = (value: string) => value.replace(/(:\/\/)[^/@\s]*@/, '$1…@');
 
+const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
+
+/** Which storage adapter DATABASE_URL names (src/storage/storage.ts). */
+export type DatabaseDialect = 'sqlite' | 'postgres';
+
 const envSchema = z.object({
   NODE_ENV: oneOf(['development', 'production', 'test']).default('development'),
   PORT: wholeNumber(0, 65535).default(4000),
@@ -123,7 +128,9 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .transform((value, ctx) =>
-      value === ':memory:' || /^file:.+/.test(value) ? value : refuse(ctx, 'must be file:<path> (an SQLite database file) or :memory:', withoutCredentials(value)),
+      value === ':memory:' || /^file:.+/.test(value) || POSTGRES_URL.test(value)
+        ? value
+        : refuse(ctx, 'must be file:<path> (an SQLite database file), :memory:, or postgres://user:password@host:port/database (PostgreSQL)', withoutCredentials(value)),
     )
     .default('file:data/keycard.db'),
   ACCESS_TOKEN_TTL: duration(SECOND).prefault('15m'),
@@ -192,8 +199,11 @@ export interface Config {
   readonly production: boolean;
   readonly port: number;
   readonly host: string;
-  /** A filesystem path, or ':memory:'. */
-  readonly databasePath: string;
+  /** DATABASE_URL as given. */
+  readonly databaseUrl: string;
+  readonly databaseDialect: DatabaseDialect;
+  /** SQLite: a filesystem path, or ':memory:'; null for PostgreSQL. */
+  readonly databasePath: string | null;
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
   readonly sessionMaxAgeMs: number;
@@ -305,7 +315,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     production,
     port: e.PORT,
     host: e.HOST,
-    databasePath: e.DATABASE_URL === ':memory:' ? ':memory:' : e.DATABASE_URL.slice('file:'.length),
+    databaseUrl: e.DATABASE_URL,
+    databaseDialect: POSTGRES_URL.test(e.DATABASE_URL) ? 'postgres' : 'sqlite',
+    databasePath: POSTGRES_URL.test(e.DATABASE_URL) ? null : e.DATABASE_URL === ':memory:' ? ':memory:' : e.DATABASE_URL.slice('file:'.length),
     accessTokenTtlMs: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: e.REFRESH_TOKEN_TTL,
     sessionMaxAgeMs: e.SESSION_MAX_AGE,

@@ -1,18 +1,13 @@
 import { createAccountService } from './accounts/account.service';
-import { createUserRepository } from './accounts/user.repository';
 import { createAccessTokenService } from './auth/access-token';
 import { createKeySet, type KeySet } from './auth/key-set';
 import type { PasswordHasher } from './auth/password';
 import type { SecretKeys } from './auth/secret-keys';
-import { createSigningKeyRepository } from './auth/signing-key.repository';
 import type { SigningAlgorithm } from './auth/signing-keys';
-import { createAuditRepository } from './audit/audit.repository';
 import type { Clock } from './clock';
 import type { Config } from './config';
-import type { Db } from './db/client';
-import { createSessionRepository } from './sessions/session.repository';
 import { createSessionService } from './sessions/session.service';
-import { createViewerStateChanges } from './sessions/viewer-state-cache';
+import type { Storage } from './storage/storage';
 
 /**
  * The business core, wired from config: what the HTTP server and the operator CLI share, so a
@@ -22,7 +17,7 @@ import { createViewerStateChanges } from './sessions/viewer-state-cache';
 /** Loads the signing keys (creating the first one) and checks them against KEYCARD_SECRET. */
 /** `createFirstKey` defaults to outside production only (see KeySetOptions.createFirstKey). */
 export function openKeySet(
-  db: Db,
+  storage: Pick<Storage, 'signingKeys'>,
   config: Config,
   clock: Clock,
   secretKeys: SecretKeys,
@@ -30,7 +25,7 @@ export function openKeySet(
 ): Promise<KeySet> {
   return createKeySet({
     createFirstKey,
-    repository: createSigningKeyRepository(db),
+    repository: storage.signingKeys,
     encryptionKey: secretKeys.keyEncryption,
     clock,
     algorithm,
@@ -39,7 +34,7 @@ export function openKeySet(
 }
 
 export interface CoreDeps {
-  db: Db;
+  storage: Storage;
   config: Config;
   clock: Clock;
   keySet: KeySet;
@@ -47,7 +42,7 @@ export interface CoreDeps {
   hasher: PasswordHasher;
 }
 
-export function createCoreServices({ db, config, clock, keySet, secretKeys, hasher }: CoreDeps) {
+export function createCoreServices({ storage, config, clock, keySet, secretKeys, hasher }: CoreDeps) {
   const accessTokens = createAccessTokenService({
     keySet,
     clock,
@@ -56,12 +51,8 @@ export function createCoreServices({ db, config, clock, keySet, secretKeys, hash
     ttlMs: config.accessTokenTtlMs,
     clockToleranceMs: config.clockToleranceMs,
   });
-  const audit = createAuditRepository(db);
-  // One version for both repositories: a write through either invalidates the session check's cache.
-  const viewerStateChanges = createViewerStateChanges();
-  const sessionRepository = createSessionRepository(db, viewerStateChanges);
   const sessions = createSessionService({
-    sessions: sessionRepository,
+    sessions: storage.sessions,
     accessTokens,
     clock,
     refreshTokenTtlMs: config.refreshTokenTtlMs,
@@ -70,6 +61,6 @@ export function createCoreServices({ db, config, clock, keySet, secretKeys, hash
     refreshDerivationKey: secretKeys.refreshDerivation,
     csrfKey: secretKeys.csrf,
   });
-  const accounts = createAccountService({ users: createUserRepository(db, viewerStateChanges), audit, sessions, hasher, clock });
-  return { accessTokens, audit, sessionRepository, sessions, accounts };
+  const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock });
+  return { accessTokens, sessions, accounts };
 }

@@ -22,6 +22,8 @@ describe('configuration', () => {
     assert.equal(config.port, 4000);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.databasePath, 'data/keycard.db');
+    assert.equal(config.databaseUrl, 'file:data/keycard.db');
+    assert.equal(config.databaseDialect, 'sqlite');
     assert.equal(config.accessTokenTtlMs, 15 * 60_000);
     assert.equal(config.refreshTokenTtlMs, 14 * 86_400_000);
     assert.equal(config.sessionMaxAgeMs, 90 * 86_400_000);
@@ -40,12 +42,22 @@ describe('configuration', () => {
     assert.equal(config.trustProxyHops, 2);
   });
 
+  it('DATABASE_URL names its dialect: a postgres:// or postgresql:// URL is kept whole, with no file path', () => {
+    for (const url of ['postgres://keycard:secret@db.internal:5432/keycard', 'postgresql://db.internal/keycard?sslmode=require']) {
+      const config = loadConfig({ DATABASE_URL: url });
+      assert.deepEqual([config.databaseDialect, config.databaseUrl, config.databasePath], ['postgres', url, null]);
+    }
+    const file = loadConfig({ DATABASE_URL: 'file:/var/lib/keycard/k.db' });
+    assert.deepEqual([file.databaseDialect, file.databaseUrl, file.databasePath], ['sqlite', 'file:/var/lib/keycard/k.db', '/var/lib/keycard/k.db']);
+  });
+
   it('a bad value is refused with a message that names the variable', () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ PORT: 'eighty' }, 'PORT'],
       [{ PORT: '70000' }, 'PORT'],
       [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
-      [{ DATABASE_URL: 'postgres://x' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'postgres://' }, 'DATABASE_URL'],
       [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
       [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
       [{ CORS_ORIGINS: 'https://a.example/path' }, 'CORS_ORIGINS'],
@@ -109,7 +121,7 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ['PORT', { PORT: 'notaport' }, 'PORT must be a whole number from 0 to 65535 (got "notaport")'],
   ['PORT', { PORT: '70000' }, 'PORT must be a whole number from 0 to 65535 (got "70000")'],
   ['HOST', { HOST: 'http://localhost' }, 'HOST must be a host name or IP address to listen on, such as 127.0.0.1 or 0.0.0.0 (got "http://localhost")'],
-  ['DATABASE_URL', { DATABASE_URL: 'postgres://admin:hunter2@db/keycard' }, 'DATABASE_URL must be file:<path> (an SQLite database file) or :memory: (got "postgres://…@db/keycard")'],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://admin:hunter2@db/keycard' }, 'DATABASE_URL must be file:<path> (an SQLite database file), :memory:, or postgres://user:password@host:port/database (PostgreSQL) (got "mysql://…@db/keycard")'],
   ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "soon")'],
   ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '30d' }, 'ACCESS_TOKEN_TTL must not be longer than REFRESH_TOKEN_TTL (got 30d, REFRESH_TOKEN_TTL is 14d)'],
   ['REFRESH_TOKEN_TTL', { REFRESH_TOKEN_TTL: '500ms' }, 'REFRESH_TOKEN_TTL must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "500ms")'],

@@ -1,5 +1,5 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import type { LimiterStore } from './limiter-store';
+import type { LimiterStore } from '../storage/rate-limits';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
-import type { AuditRepository } from '../audit/audit.repository';
+import type { AuditRepository } from '../storage/audit';
 import type { Clock } from '../clock';
 import { ErrorCode, errors, KeycardError } from '../errors';
 import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from './attempt-limiter';
-import type { LimiterStore } from './limiter-store';
+import type { LimiterStore } from '../storage/rate-limits';
 
 /** Limits from the environment (config.ts): attempts per window, per key. */
 export interface RateLimitSettings {

@@ -2,13 +2,12 @@ import crypto from 'node:crypto';
 import type { Role } from '../auth/access-token';
 import type { PasswordHasher } from '../auth/password';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
-import type { AuditRepository } from '../audit/audit.repository';
 import type { Clock } from '../clock';
-import type { UserRow } from '../db/schema';
 import { errors, TokenErrorReason } from '../errors';
 import { RevokeReason, type IssuedTokens, type SessionService, type Viewer } from '../sessions/session.service';
 import { isPlausiblePassword, parseDisplayName, parseEmail, parseNewPassword } from './account.input';
-import { EmailTakenError, type UserRepository } from './user.repository';
+import type { AuditRepository } from '../storage/audit';
+import { EmailTakenError, type User, type UserRepository } from '../storage/users';
 
 /** Who is acting: the services need the caller's identity and session, not the rest of the viewer. */
 export type Actor = Pick<Viewer, 'userId' | 'sessionId'>;
@@ -27,12 +26,12 @@ export interface AccountServiceOptions {
   clock: Clock;
 }
 
-export type SignedIn = { user: UserRow; tokens: IssuedTokens };
+export type SignedIn = { user: User; tokens: IssuedTokens };
 
 export function createAccountService(options: AccountServiceOptions) {
   const { users, audit, sessions, hasher, clock } = options;
 
-  async function createUser(input: SignupInput & { role: Role }, origin: RequestOrigin, actorId: string | null): Promise<UserRow> {
+  async function createUser(input: SignupInput & { role: Role }, origin: RequestOrigin, actorId: string | null): Promise<User> {
     const email = parseEmail(input.email);
     const password = parseNewPassword(input.password);
     const displayName = parseDisplayName(input.displayName);
@@ -103,7 +102,7 @@ export function createAccountService(options: AccountServiceOptions) {
     },
 
     /** Nobody can demote the last active ADMIN: the system would have no one left to manage it. */
-    async setRole(userId: string, role: Role, actor: Actor | null, origin: RequestOrigin): Promise<UserRow> {
+    async setRole(userId: string, role: Role, actor: Actor | null, origin: RequestOrigin): Promise<User> {
       const outcome = await users.setRole(userId, {
         role,
         at: new Date(clock.now()),
@@ -150,7 +149,7 @@ export function createAccountService(options: AccountServiceOptions) {
      * Disabling ends every session at once; re-enabling lets the user sign in again (old sessions
      * stay ended). An ADMIN cannot disable themself, and the last active ADMIN is never disabled.
      */
-    async setDisabled(userId: string, disabled: boolean, actor: Actor | null, origin: RequestOrigin): Promise<UserRow> {
+    async setDisabled(userId: string, disabled: boolean, actor: Actor | null, origin: RequestOrigin): Promise<User> {
       if (disabled && actor?.userId === userId) throw errors.badUserInput('userId', 'An ADMIN cannot disable their own account.');
       const outcome = await users.setDisabled(userId, {
         disabled,

@@ -1,8 +1,7 @@
-import type { AuditEventRow } from '../db/schema';
 import type { Page } from '../schema/connection';
 import { errors } from '../errors';
 import { isAuditEventType } from './audit-event';
-import type { AuditRepository } from './audit.repository';
+import type { AuditEvent, AuditRepository } from '../storage/audit';
 
 export interface AuditEventQuery {
   first: number;
@@ -12,7 +11,7 @@ export interface AuditEventQuery {
   type?: string;
 }
 
-export type AuditEventPage = Page<AuditEventRow>;
+export type AuditEventPage = Page<AuditEvent>;
 
 /** Reads the audit log, newest first. Writes happen in the repositories, inside each change's transaction. */
 export function createAuditService(options: { audit: AuditRepository }) {
@@ -32,7 +31,7 @@ export function createAuditService(options: { audit: AuditRepository }) {
     page,
 
     /** A user's own recent events: sign-ins, failures, sessions ended, password and role changes. */
-    async recentForUser(userId: string, first: number): Promise<AuditEventRow[]> {
+    async recentForUser(userId: string, first: number): Promise<AuditEvent[]> {
       return (await page({ first, userId })).rows;
     },
   };

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { keyStateAt, scheduleKeys, type KeyWindow } from './key-schedule';
 import { withKeyTimes } from './key-status';
-import type { SigningKeyRepository } from './signing-key.repository';
+import type { SigningKeyRepository } from '../storage/signing-keys';
 import { generateSigningKey, loadSigningKey, type PublicJwk, type SigningAlgorithm, type SigningKey } from './signing-keys';
 
 /**

@@ -1,5 +1,5 @@
 import { keyStateAt, scheduleKeys, type KeyState, type KeyTimes } from './key-schedule';
-import type { StoredSigningKey } from './signing-keys';
+import type { StoredSigningKey } from '../storage/signing-keys';
 
 /** A stored key with its times in milliseconds, as the schedule reads them. */
 export type TimedStoredKey = KeyTimes & { readonly stored: StoredSigningKey };

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import type { StoredSigningKey } from '../storage/signing-keys';
 import { open, seal } from './secret-box';
 
 /**
@@ -31,17 +32,6 @@ export interface SigningKey {
   readonly createdAt: number;
   readonly activatesAt: number;
   readonly retiredAt: number | null;
-}
-
-/** What the key repository stores: the private half sealed with KEYCARD_SECRET. */
-export interface StoredSigningKey {
-  kid: string;
-  alg: string;
-  publicJwk: string;
-  privateKeyEncrypted: string;
-  createdAt: Date;
-  activatesAt: Date;
-  retiredAt: Date | null;
 }
 
 export class SigningKeyDecryptionError extends Error {

@@ -2,7 +2,7 @@ import type { AccountService } from '../accounts/account.service';
 import type { KeySet } from '../auth/key-set';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
-import type { DatabaseHandle } from '../db/client';
+import type { Storage } from '../storage/storage';
 
 /** What a command may use; everything is built on first use and closed by main. */
 export interface CliContext {
@@ -12,10 +12,10 @@ export interface CliContext {
   print(line: string): void;
   /** All of standard input, as UTF-8, up to maxBytes. */
   readStdin(maxBytes: number): Promise<string>;
-  /** The database of DATABASE_URL, created and migrated as the server would. */
-  database(): DatabaseHandle;
-  /** Migrations applied by database() in this run. */
-  appliedMigrations(): number;
+  /** The storage of DATABASE_URL, created and migrated as the server would. */
+  storage(): Promise<Storage>;
+  /** Migrations applied by opening storage() in this run. */
+  appliedMigrations(): Promise<number>;
   /** The signing keys, loaded (and so checked against KEYCARD_SECRET) like the server does. */
   /** The key set, opened once; `createFirstKey` as in KeySetOptions (keys:rotate creates the first key in production too). */
   keySet(options?: { createFirstKey?: boolean }): Promise<KeySet>;

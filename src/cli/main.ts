@@ -56,7 +56,7 @@ async function run(argv: readonly string[]): Promise<void> {
     try {
       await work(context);
     } finally {
-      context.close();
+      await context.close();
     }
   } catch (error) {
     throw new CommandFailed(name, error);

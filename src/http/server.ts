@@ -22,7 +22,8 @@ export interface HttpDeps {
   keySet: KeySet;
   clock: Clock;
   logger: Logger;
-  isDatabaseReady(): boolean;
+  /** true when the storage answers (Storage.ping). */
+  isStorageReady(): Promise<boolean>;
 }
 
 const MAX_USER_AGENT = 512;
@@ -147,7 +148,7 @@ export function createRequestHandler(deps: HttpDeps) {
           sendJson(res, 200, { status: 'ok' });
           return;
         case '/readyz':
-          if (deps.isDatabaseReady()) sendJson(res, 200, { status: 'ready' });
+          if (await deps.isStorageReady()) sendJson(res, 200, { status: 'ready' });
           else sendJson(res, 503, { status: 'unavailable' });
           return;
         case '/.well-known/jwks.json':

@@ -1,6 +1,6 @@
-import type { AuditRepository } from '../audit/audit.repository';
+import type { AuditRepository } from '../storage/audit';
 import type { Clock } from '../clock';
-import type { SessionRepository } from './session.repository';
+import type { SessionRepository } from '../storage/sessions';
 
 export interface PruneDeps {
   sessions: SessionRepository;

@@ -4,10 +4,9 @@ import { csrfTokenMatches, macCsrfToken, mintCsrfToken } from '../auth/csrf';
 import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksLikeRefreshToken } from '../auth/refresh-token';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
-import type { UserListRow, UserRow } from '../db/schema';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';
-import type { RefreshState, SessionRepository } from './session.repository';
-import { isLiveViewerState } from './viewer-state-cache';
+import { isLiveViewerState, type RefreshState, type SessionRepository } from '../storage/sessions';
+import type { User, UserListItem } from '../storage/users';
 
 export interface IssuedTokens {
   userId: string;
@@ -27,7 +26,7 @@ export interface Viewer {
   /** The current role from storage: a demotion takes effect on the very next request. */
   role: Role;
   /** The user as stored when this request began (read together with the session check). */
-  user: UserListRow;
+  user: UserListItem;
 }
 
 export type Authentication = { viewer: Viewer; authError: null } | { viewer: null; authError: TokenErrorReason | null };
@@ -95,7 +94,7 @@ export function createSessionService(options: SessionServiceOptions) {
 
   return {
     /** Starts a new session (a new refresh-token family) for a user who just proved who they are. */
-    async start(user: UserRow, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP'): Promise<IssuedTokens> {
+    async start(user: User, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP'): Promise<IssuedTokens> {
       const now = clock.now();
       const sessionId = crypto.randomUUID();
       const refreshToken = mintRefreshToken();
@@ -135,7 +134,7 @@ export function createSessionService(options: SessionServiceOptions) {
       origin: RequestOrigin,
       csrf: { required: boolean; header: string | undefined },
       bearerUserId: string | null = null,
-    ): Promise<IssuedTokens & { user: UserListRow }> {
+    ): Promise<IssuedTokens & { user: UserListItem }> {
       if (!looksLikeRefreshToken(presented)) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
       const hash = hashRefreshToken(presented);
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {

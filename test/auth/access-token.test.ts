@@ -3,10 +3,8 @@ import crypto from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
 import { createAccessTokenService, type AccessTokenService } from '../../src/auth/access-token';
 import { createKeySet, type KeySet } from '../../src/auth/key-set';
-import { createSigningKeyRepository } from '../../src/auth/signing-key.repository';
-import { openDatabase } from '../../src/db/client';
-import { applyMigrations } from '../../src/db/migrate';
 import { ManualClock, MINUTE, SECOND } from '../support/clock';
+import { openTestStorage } from '../support/storage';
 import { decodeSegment, forgeJwt, hmac } from '../support/tokens';
 
 const ISSUER = 'keycard-test';
@@ -15,9 +13,8 @@ const TTL = 15 * MINUTE;
 
 async function setup() {
   const clock = new ManualClock();
-  const { db } = openDatabase(':memory:');
-  applyMigrations(db);
-  const keySet = await createKeySet({ repository: createSigningKeyRepository(db), encryptionKey: crypto.randomBytes(32), clock, algorithm: 'ES256' });
+  const { signingKeys } = await openTestStorage();
+  const keySet = await createKeySet({ repository: signingKeys, encryptionKey: crypto.randomBytes(32), clock, algorithm: 'ES256' });
   const service = createAccessTokenService({ keySet, clock, issuer: ISSUER, audience: AUDIENCE, ttlMs: TTL, clockToleranceMs: 5 * SECOND });
   return { clock, keySet, service };
 }

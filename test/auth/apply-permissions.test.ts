@@ -4,11 +4,11 @@ import { execute, parse, type ExecutionResult } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { applyPermissions } from '../../src/auth/apply-permissions';
 import { createPermissions } from '../../src/auth/permissions';
-import type { UserRow } from '../../src/db/schema';
+import type { User } from '../../src/storage/users';
 import { buildBaseSchema } from '../../src/schema/build-schema';
 
 const at = new Date('2026-01-01T00:00:00Z');
-const row = (id: string, role: 'USER' | 'ADMIN'): UserRow => ({
+const row = (id: string, role: 'USER' | 'ADMIN'): User => ({
   id,
   email: `${id}@example.com`,
   passwordHash: 'x',

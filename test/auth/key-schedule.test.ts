@@ -3,10 +3,8 @@ import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { keyStateAt, scheduleKeys, type KeyTimes } from '../../src/auth/key-schedule';
 import { createKeySet, DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
-import { createSigningKeyRepository } from '../../src/auth/signing-key.repository';
-import { openDatabase } from '../../src/db/client';
-import { applyMigrations } from '../../src/db/migrate';
 import { ManualClock, MINUTE, SECOND } from '../support/clock';
+import { openTestStorage } from '../support/storage';
 
 const WINDOW = 15 * MINUTE + 5 * SECOND;
 
@@ -40,10 +38,9 @@ describe('key schedule: the newest rotation wins', () => {
 
 describe('key set: keys:rotate --activate-in 0 while a rotation is pending', () => {
   it('the key meant to sign at once keeps signing after the older pending key was due, and the pending key leaves the JWKS', async () => {
-    const database = openDatabase(':memory:');
-    applyMigrations(database.db);
+    const storage = await openTestStorage();
     const clock = new ManualClock();
-    const options = { repository: createSigningKeyRepository(database.db), encryptionKey: crypto.randomBytes(32), clock, algorithm: 'ES256' as const, verifyWindowMs: WINDOW };
+    const options = { repository: storage.signingKeys, encryptionKey: crypto.randomBytes(32), clock, algorithm: 'ES256' as const, verifyWindowMs: WINDOW };
     const keySet = await createKeySet(options);
     const first = keySet.signingKey().kid;
     const pending = await keySet.rotate();
@@ -59,6 +56,6 @@ describe('key set: keys:rotate --activate-in 0 while a rotation is pending', () 
     // Another instance that loads the set from storage reaches the same answer.
     const other = await createKeySet(options);
     assert.equal(other.signingKey().kid, immediate);
-    database.close();
+    await storage.close();
   });
 });

@@ -8,12 +8,11 @@ import { createAccessTokenService } from '../../src/auth/access-token';
 import { startKeyMaintenance } from '../../src/auth/key-maintenance';
 import { describeKeys } from '../../src/auth/key-status';
 import { createKeySet, DEFAULT_ACTIVATION_DELAY_MS, type KeySetOptions } from '../../src/auth/key-set';
-import { createSigningKeyRepository, type SigningKeyRepository } from '../../src/auth/signing-key.repository';
 import { SigningKeyDecryptionError } from '../../src/auth/signing-keys';
 import { ConfigError, loadConfig } from '../../src/config';
-import { openDatabase } from '../../src/db/client';
-import { applyMigrations } from '../../src/db/migrate';
+import type { SigningKeyRepository } from '../../src/storage/signing-keys';
 import { ManualClock, MINUTE, SECOND } from '../support/clock';
+import { openTestStorage } from '../support/storage';
 import { decodeSegment } from '../support/tokens';
 
 const TTL = 15 * MINUTE;
@@ -34,13 +33,12 @@ function countingRepository(inner: SigningKeyRepository) {
   return { repository, counts };
 }
 
-function storage() {
-  const database = openDatabase(':memory:');
-  applyMigrations(database.db);
-  return { database, repository: createSigningKeyRepository(database.db), encryptionKey: crypto.randomBytes(32) };
+async function storage() {
+  const opened = await openTestStorage();
+  return { storage: opened, repository: opened.signingKeys, encryptionKey: crypto.randomBytes(32) };
 }
 
-function keySetOn(store: ReturnType<typeof storage>, clock: ManualClock, overrides: Partial<KeySetOptions> = {}) {
+function keySetOn(store: Awaited<ReturnType<typeof storage>>, clock: ManualClock, overrides: Partial<KeySetOptions> = {}) {
   return createKeySet({ repository: store.repository, encryptionKey: store.encryptionKey, clock, algorithm: 'ES256', verifyWindowMs: WINDOW, ...overrides });
 }
 
@@ -53,7 +51,7 @@ const kids = (keySet: { jwks(): { keys: Array<{ kid: string }> } }) => keySet.jw
 
 describe('key set', () => {
   it('the first load creates an ES256 key that signs at once and is published with kid, alg and use', async () => {
-    const keySet = await keySetOn(storage(), new ManualClock());
+    const keySet = await keySetOn(await storage(), new ManualClock());
     const key = keySet.signingKey();
     assert.equal(key.alg, 'ES256');
     const [published, ...others] = keySet.jwks().keys;
@@ -64,7 +62,7 @@ describe('key set', () => {
 
   it('a rotated key is published at once but signs only after the activation delay', async () => {
     const clock = new ManualClock();
-    const keySet = await keySetOn(storage(), clock);
+    const keySet = await keySetOn(await storage(), clock);
     const old = keySet.signingKey().kid;
     const added = await keySet.rotate();
 
@@ -78,7 +76,7 @@ describe('key set', () => {
 
   it('the old key verifies until ACCESS_TOKEN_TTL + tolerance after the new key activates, then leaves the set without a reload', async () => {
     const clock = new ManualClock();
-    const keySet = await keySetOn(storage(), clock);
+    const keySet = await keySetOn(await storage(), clock);
     const old = keySet.signingKey().kid;
     const added = await keySet.rotate({ activatesAt: clock.now() + MINUTE });
 
@@ -91,7 +89,7 @@ describe('key set', () => {
   });
 
   it('a reload records the retirement at the computed time, and a restarted set never brings the key back', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     const keySet = await keySetOn(store, clock);
     const old = keySet.signingKey().kid;
@@ -109,7 +107,7 @@ describe('key set', () => {
   });
 
   it('keys:list states follow the times: pending, active, verifying-only, retired', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     const keySet = await keySetOn(store, clock);
     await keySet.rotate();
@@ -124,7 +122,7 @@ describe('key set', () => {
 
   it('a token of the old key keeps verifying across the rotation, beside tokens of the new key', async () => {
     const clock = new ManualClock();
-    const keySet = await keySetOn(storage(), clock);
+    const keySet = await keySetOn(await storage(), clock);
     const tokens = tokensOf(keySet, clock);
     const before = tokens.issue(subject).token;
     await keySet.rotate();
@@ -138,7 +136,7 @@ describe('key set', () => {
 
   it('an unknown kid is refused and never reads storage', async () => {
     const clock = new ManualClock();
-    const store = storage();
+    const store = await storage();
     const { repository, counts } = countingRepository(store.repository);
     const keySet = await createKeySet({ repository, encryptionKey: store.encryptionKey, clock, algorithm: 'ES256', verifyWindowMs: WINDOW });
     const tokens = tokensOf(keySet, clock);
@@ -158,7 +156,7 @@ describe('key set', () => {
   });
 
   it('a key stored under another KEYCARD_SECRET stops the load with SigningKeyDecryptionError', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     await keySetOn(store, clock);
     await assert.rejects(keySetOn(store, clock, { encryptionKey: crypto.randomBytes(32) }), SigningKeyDecryptionError);
@@ -167,7 +165,7 @@ describe('key set', () => {
   for (const alg of ['RS256', 'PS256'] as const) {
     it(`JWT_ALG=${alg} keys sign tokens of that algorithm, and an ES256 token is refused by the ${alg} key`, async () => {
       const clock = new ManualClock();
-      const keySet = await keySetOn(storage(), clock, { algorithm: alg });
+      const keySet = await keySetOn(await storage(), clock, { algorithm: alg });
       const tokens = tokensOf(keySet, clock);
       const token = tokens.issue(subject).token;
       assert.equal(decodeSegment(token, 0).alg, alg);
@@ -184,7 +182,7 @@ describe('key set', () => {
   }
 
   it('a changed JWT_ALG publishes a key of the new algorithm that signs after the delay', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     const before = await keySetOn(store, clock);
     const old = before.signingKey().kid;
@@ -197,7 +195,7 @@ describe('key set', () => {
   });
 
   it('automatic rotation adds one key per interval, even when two instances find it due at once', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     const a = await keySetOn(store, clock);
     const b = await keySetOn(store, clock);
@@ -229,7 +227,7 @@ describe('key maintenance', () => {
 
   it('each KEYS_RELOAD_INTERVAL brings in a key rotated by another instance, and stop() ends the timer', async (t) => {
     t.mock.timers.enable({ apis: ['setInterval'] });
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     const serving = await keySetOn(store, clock);
     const operator = await keySetOn(store, clock);
@@ -251,7 +249,7 @@ describe('key maintenance', () => {
   });
 
   it('a failed reload is logged and the current key set stays in use', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     let failing = false;
     const flaky = await createKeySet({
@@ -272,7 +270,7 @@ describe('key maintenance', () => {
   });
 
   it('with KEY_ROTATION_INTERVAL set, a run rotates once the newest key is that old', async () => {
-    const store = storage();
+    const store = await storage();
     const clock = new ManualClock();
     const keySet = await keySetOn(store, clock);
     const { logger, lines } = collectingLogger();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { tablesAt } from '../support/storage-inspector';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
 
 const COMMANDS = 'migrate, user:create, user:set-role, keys:rotate, keys:list, tokens:prune';
@@ -26,6 +26,13 @@ describe('cli dispatch', () => {
     assert.deepEqual(result, { code: 1, stdout: '', stderr: 'keycard keys:list: JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")\n' });
   });
 
+  it('a PostgreSQL DATABASE_URL is refused with one line while its adapter is not built', async () => {
+    const result = await cli.run(['keys:list'], { env: { DATABASE_URL: 'postgres://keycard@db.internal/keycard' } });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^keycard keys:list: DATABASE_URL: PostgreSQL support is not built yet: [^\n]*\n$/);
+  });
+
   it('migrate creates the schema on a new database, and a second run has nothing to apply', async () => {
     const first = await cli.run(['migrate']);
     assert.equal(first.code, 0, first.stderr);
@@ -33,9 +40,7 @@ describe('cli dispatch', () => {
     const second = await cli.run(['migrate']);
     assert.deepEqual(second, { code: 0, stdout: '0 migrations applied; the database is up to date\n', stderr: '' });
 
-    const sqlite = new Database(cli.databaseFile, { readonly: true });
-    const tables = (sqlite.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>).map((row) => row.name);
-    sqlite.close();
-    for (const table of ['users', 'sessions', 'refresh_tokens', 'signing_keys', 'audit_events']) assert.ok(tables.includes(table), table);
+    const tables = await tablesAt(`file:${cli.databaseFile}`);
+    for (const table of ['users', 'sessions', 'refresh_tokens', 'signing_keys', 'audit_events', 'rate_limits']) assert.ok(tables.includes(table), table);
   });
 });

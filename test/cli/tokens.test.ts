@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { DAY, ManualClock } from '../support/clock';
+import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
+import { DAY, ManualClock, MINUTE } from '../support/clock';
 import { signup } from '../support/graphql';
+import { decodeSegment } from '../support/tokens';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
+
+/** The session of an access token. */
+const sessionOf = (accessToken: string) => decodeSegment(accessToken, 1).sid as string;
 
 describe('tokens:prune', () => {
   let cli: CliWorkspace;
@@ -11,18 +15,21 @@ describe('tokens:prune', () => {
   });
   afterEach(() => cli.remove());
 
-  it('deletes sessions past their expiry with their tokens and ended rate-limit windows, keeps live ones, and reports the counts', async () => {
+  it('deletes sessions past their expiry with their tokens and ended rate-limit windows, keeps live ones, and reports the counts', async (tc: TestContext) => {
     const clock = new ManualClock(Date.now() - 100 * DAY);
     const t = await cli.startApp(clock);
+    let expired: string;
     let live: string;
     try {
-      await signup(t.url);
-      // A rate-limit window that ended long ago, beside one still running.
-      const insert = t.app.database.sqlite.prepare('insert into rate_limits (key, points, expire) values (?, 1, ?)');
-      insert.run('LOGIN_IP:ended', Date.now() - DAY);
-      insert.run('LOGIN_IP:running', Date.now() + DAY);
+      expired = sessionOf((await signup(t.url)).accessToken);
+      // A rate-limit window that ended long ago, beside one still running (counters run on Date.now()).
+      const counter = (durationMs: number) => t.app.storage.limiterStore.counter({ name: 'LOGIN_IP', points: 5, durationMs });
+      tc.mock.timers.enable({ apis: ['Date'], now: Date.now() - DAY });
+      await counter(MINUTE).consume('ended');
+      tc.mock.timers.reset();
+      await counter(DAY).consume('running');
       clock.set(Date.now());
-      live = (await signup(t.url)).user.id;
+      live = sessionOf((await signup(t.url)).accessToken);
     } finally {
       await t.close();
     }
@@ -33,12 +40,11 @@ describe('tokens:prune', () => {
 
     const t2 = await cli.startApp();
     try {
-      const sessions = t2.app.database.sqlite.prepare('select user_id from sessions').all() as Array<{ user_id: string }>;
-      assert.deepEqual(sessions.map((row) => row.user_id), [live]);
-      const counters = t2.app.database.sqlite.prepare('select key from rate_limits').all() as Array<{ key: string }>;
-      const keys = counters.map((row) => row.key);
-      assert.ok(keys.includes('LOGIN_IP:running'), 'a running window stays');
-      assert.ok(!keys.includes('LOGIN_IP:ended'), 'an ended window is deleted');
+      assert.equal(await t2.app.storage.sessions.findById(expired), undefined, 'the expired session is deleted');
+      assert.ok(await t2.app.storage.sessions.findById(live), 'the live session stays');
+      const running = await t2.app.storage.limiterStore.counter({ name: 'LOGIN_IP', points: 5, durationMs: DAY }).get('running');
+      assert.equal(running?.consumedPoints, 1, 'a running window stays');
+      assert.equal(await t2.app.storage.limiterStore.clearExpired(), 0, 'the ended window was deleted: no ended one is left');
     } finally {
       await t2.close();
     }

@@ -128,7 +128,7 @@ describe('unexpected failures', () => {
     const t = await startTestApp();
     try {
       const { accessToken } = await signup(t.url);
-      t.app.database.sqlite.close();
+      await t.app.storage.close();
       const result = await post(t.url, { query: 'mutation { login(input: {email: "x@example.com", password: "password123"}) { accessToken } }' }, { authorization: `Bearer ${accessToken}` });
       assert.ok(result.errors?.length);
       for (const error of result.errors!) {

@@ -120,8 +120,8 @@ describe('rotation without logouts', () => {
     await t.app.keySet.reload();
     assert.deepEqual((await fetchJwks(t.url)).jwks.keys.map((k) => k.kid), [newKid]);
     assertErrorCode(await meAs(t, first.accessToken), 'UNAUTHENTICATED', { reason: 'TOKEN_INVALID' });
-    const row = t.app.database.sqlite.prepare('select retired_at from signing_keys where kid = ?').get(oldKid) as { retired_at: number };
-    assert.equal(row.retired_at, retiresAt);
+    const stored = (await t.app.storage.signingKeys.list()).find((key) => key.kid === oldKid)!;
+    assert.equal(stored.retiredAt?.getTime(), retiresAt);
   });
 });
 

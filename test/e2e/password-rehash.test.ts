@@ -15,14 +15,15 @@ describe('password hashes made with older parameters', () => {
   });
   afterEach(() => t.close());
 
-  const storedHash = (email: string) => t.app.database.sqlite.prepare('SELECT password_hash FROM users WHERE email = ?').pluck().get(email) as string;
+  const storedHash = async (email: string) => (await t.app.storage.users.findByEmail(email))!.passwordHash;
 
   /** A user whose hash was made with other argon2id parameters, as before a parameter change. */
   async function userWithOldHash() {
     const email = uniqueEmail();
     await signup(t.url, { email });
     const old = await createArgon2Hasher({ ...FAST_TEST_ARGON2ID, memoryCost: FAST_TEST_ARGON2ID.memoryCost * 2 }).hash(PASSWORD);
-    t.app.database.sqlite.prepare('UPDATE users SET password_hash = ? WHERE email = ?').run(old, email);
+    const user = (await t.app.storage.users.findByEmail(email))!;
+    assert.equal(await t.app.storage.users.upgradePasswordHash(user.id, user.passwordHash, old), true);
     return { email, old };
   }
 
@@ -30,18 +31,18 @@ describe('password hashes made with older parameters', () => {
     const { email, old } = await userWithOldHash();
     const first = await call(t.url, LoginDocument, { input: { email, password: PASSWORD } });
     assert.equal(first.errors, undefined);
-    const upgraded = storedHash(email);
+    const upgraded = await storedHash(email);
     assert.notEqual(upgraded, old);
     assert.ok(upgraded.startsWith(CURRENT), upgraded);
     const second = await call(t.url, LoginDocument, { input: { email, password: PASSWORD } });
     assert.equal(second.errors, undefined);
-    assert.equal(storedHash(email), upgraded, 'a current hash is left alone');
+    assert.equal(await storedHash(email), upgraded, 'a current hash is left alone');
   });
 
   it('are kept after a wrong password: INVALID_CREDENTIALS and no write', async () => {
     const { email, old } = await userWithOldHash();
     assertErrorCode(await call(t.url, LoginDocument, { input: { email, password: 'not the password at all' } }), 'INVALID_CREDENTIALS');
-    assert.equal(storedHash(email), old);
+    assert.equal(await storedHash(email), old);
   });
 
   it('needsRehash tells the production parameters from any other', async () => {

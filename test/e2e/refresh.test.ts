@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MeDocument, RefreshDocument } from '../../src/client/generated/graphql';
 import { createRefreshTokenRandomness, hashRefreshToken } from '../../src/auth/refresh-token';
-import { auditEvents, refreshTokens } from '../../src/db/schema';
 import { startTestApp, type TestApp } from '../support/app';
 import { DAY, SECOND } from '../support/clock';
 import { assertErrorCode, call, signup } from '../support/graphql';
+import { inspectStorage } from '../support/storage-inspector';
 
 describe('refresh token rotation', () => {
   let t: TestApp;
@@ -50,7 +50,7 @@ describe('refresh token rotation', () => {
       const me = await call(t.url, MeDocument, {}, { accessToken: result.data!.refresh.accessToken });
       assert.ok(me.data!.me, 'both access tokens work');
     }
-    const sessions = t.app.database.db.select().from(refreshTokens).all();
+    const sessions = await inspectStorage(t.app.storage).refreshTokens();
     assert.equal(new Set(sessions.map((s) => s.sessionId)).size, 1, 'one family');
     assert.equal(sessions.filter((s) => s.rotatedAt === null).length, 1, 'exactly one live token');
   });
@@ -65,7 +65,7 @@ describe('refresh token rotation', () => {
     assertErrorCode(await refresh(r1), 'INVALID_REFRESH_TOKEN', { reason: 'REUSED' });
     assertErrorCode(await refresh(r2), 'INVALID_REFRESH_TOKEN', { reason: 'REVOKED' });
     assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: accessOfR2 }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
-    const events = t.app.database.db.select().from(auditEvents).all().filter((e) => e.type === 'REFRESH_TOKEN_REUSED');
+    const events = (await t.app.storage.audit.page({ first: 100, type: 'REFRESH_TOKEN_REUSED' })).rows;
     assert.equal(events.length, 1);
   });
 
@@ -114,8 +114,8 @@ describe('refresh token rotation', () => {
     for (const token of tokens) assert.equal(Buffer.from(token.slice(4), 'base64url').length, 32);
 
     const { refreshToken } = await signup(t.url);
-    const rows = t.app.database.db.select().from(refreshTokens).all();
-    const dump = JSON.stringify(t.app.database.sqlite.prepare('select * from refresh_tokens').all());
+    const rows = await inspectStorage(t.app.storage).refreshTokens();
+    const dump = JSON.stringify(await inspectStorage(t.app.storage).rawRows('refresh_tokens'));
     assert.ok(!dump.includes(refreshToken.slice(4)), 'no token in clear');
     assert.equal(rows[0]!.tokenHash, hashRefreshToken(refreshToken));
   });

@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { ChangePasswordDocument, LogoutDocument, MeDocument, MySessionsDocument, RevokeSessionDocument, SetUserDisabledDocument, SetUserRoleDocument, UsersDocument } from '../../src/client/generated/graphql';
+import { openStorage, type Storage } from '../../src/storage/storage';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
 import { signedInAdmin } from '../support/users';
 
 /**
- * The session check is served from memory between writes (src/sessions/viewer-state-cache.ts).
+ * The session check is served from memory between writes (src/storage/viewer-state-cache.ts).
  * Each test first makes a request with the token, so the check is cached, then changes what it
  * depends on, and proves the very next request sees the change.
  */
@@ -74,17 +74,18 @@ describe('every change to a session or its user reaches the next request, with t
   });
 });
 
-describe('a change committed by another connection (the operator CLI) reaches the next request', () => {
+describe('a change committed by another process (the operator CLI, another instance) reaches the next request', () => {
   let dir: string;
   let t: TestApp;
-  let other: Database.Database;
+  /** A second Storage on the same database: its own connection, its own cache and version, as in another process. */
+  let other: Storage;
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-session-check-'));
     t = await startTestApp({ DATABASE_URL: `file:${path.join(dir, 'keycard.db')}` });
-    other = new Database(path.join(dir, 'keycard.db'));
+    other = await openStorage(t.config);
   });
   afterEach(async () => {
-    other.close();
+    await other.close();
     await t.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -93,14 +94,15 @@ describe('a change committed by another connection (the operator CLI) reaches th
     const user = await signup(t.url);
     const me = await call(t.url, MeDocument, {}, { accessToken: user.accessToken });
     assert.equal(me.errors, undefined);
-    other.prepare('UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ?').run(Date.now(), 'REVOKED', me.data!.me!.id);
+    assert.equal(await other.sessions.revokeAllForUser(me.data!.me!.id, 'REVOKED', new Date(), {}), 1);
     assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: user.accessToken }), 'UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' });
   });
 
   it('a role set in storage by another process applies to the next request', async () => {
     const user = await signup(t.url);
     assertErrorCode(await call(t.url, UsersDocument, { first: 1 }, { accessToken: user.accessToken }), 'FORBIDDEN');
-    other.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").run(user.user.id);
+    const changed = await other.users.setRole(user.user.id, { role: 'ADMIN', at: new Date(), audit: { type: 'ROLE_CHANGED', userId: user.user.id } });
+    assert.equal(changed.kind, 'CHANGED');
     assert.equal((await call(t.url, UsersDocument, { first: 1 }, { accessToken: user.accessToken })).errors, undefined);
   });
 });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
 import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../src/abuse/attempt-limiter';
-import { createSqliteLimiterStore } from '../../src/abuse/limiter-store';
+import { loadConfig } from '../../src/config';
+import { openStorage, type Storage } from '../../src/storage/storage';
+import { openTestStorage } from '../support/storage';
 
 const MINUTE = 60_000;
 
@@ -24,16 +28,16 @@ async function takeTimes(limiter: AttemptLimiter, key: string, times: number): P
  * rate-limiter-flexible reads Date.now() itself, so these tests move Date with the test
  * runner's mock timers instead of sleeping.
  */
-describe('#26 attempt limiter on SQLite', () => {
-  let sqlite: Database.Database;
-  beforeEach(() => {
-    sqlite = new Database(':memory:');
+describe("#26 attempt limiter on the storage's counters", () => {
+  let storage: Storage;
+  beforeEach(async () => {
+    storage = await openTestStorage();
   });
-  afterEach(() => sqlite.close());
+  afterEach(() => storage.close());
 
   it('#26 login blocks grow: one window, then twice as long each time, up to the maximum', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'LOGIN_TEST', points: 2, windowMs: 15 * MINUTE, maxBlockMs: 60 * MINUTE });
+    const limiter = createAttemptLimiter(storage.limiterStore, { name: 'LOGIN_TEST', points: 2, windowMs: 15 * MINUTE, maxBlockMs: 60 * MINUTE });
     const seen: number[] = [];
     for (let block = 0; block < 4; block++) {
       await takeTimes(limiter, 'k', 2);
@@ -51,7 +55,7 @@ describe('#26 attempt limiter on SQLite', () => {
 
   it('#26 reset forgets failures and strikes: the next block is one window again', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'LOGIN_TEST', points: 1, windowMs: MINUTE, maxBlockMs: 10 * MINUTE });
+    const limiter = createAttemptLimiter(storage.limiterStore, { name: 'LOGIN_TEST', points: 1, windowMs: MINUTE, maxBlockMs: 10 * MINUTE });
     await limiter.take('k');
     assert.equal((await refusal(limiter, 'k')).retryAfterMs, MINUTE);
     t.mock.timers.tick(MINUTE + 1);
@@ -62,7 +66,7 @@ describe('#26 attempt limiter on SQLite', () => {
 
   it('#26 without back-off a block lasts until the window ends, and the next window starts afresh', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'SIGNUP_TEST', points: 2, windowMs: 10 * MINUTE });
+    const limiter = createAttemptLimiter(storage.limiterStore, { name: 'SIGNUP_TEST', points: 2, windowMs: 10 * MINUTE });
     await limiter.take('ip');
     t.mock.timers.tick(4 * MINUTE);
     await limiter.take('ip');
@@ -72,7 +76,7 @@ describe('#26 attempt limiter on SQLite', () => {
   });
 
   it('#26 a refund gives one attempt back; keys and limiters do not share counts', async () => {
-    const store = createSqliteLimiterStore(sqlite);
+    const store = storage.limiterStore;
     const a = createAttemptLimiter(store, { name: 'A', points: 1, windowMs: MINUTE });
     const b = createAttemptLimiter(store, { name: 'B', points: 1, windowMs: MINUTE });
     await a.take('k');
@@ -85,7 +89,7 @@ describe('#26 attempt limiter on SQLite', () => {
 
   it('#26 failures recorded after the fact: the one that reaches the limit starts the block, check() refuses until the window ends', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const limiter = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
+    const limiter = createAttemptLimiter(storage.limiterStore, { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
     await limiter.check('ip');
     assert.equal(await limiter.fail('ip'), null);
     await limiter.check('ip');
@@ -99,14 +103,28 @@ describe('#26 attempt limiter on SQLite', () => {
     await limiter.check('ip');
   });
 
-  it('counters survive a new limiter on the same database (a restart), and expired ones are cleared', async (t: TestContext) => {
+  it('counters survive a restart (storage opened again on the same database), and expired ones are cleared', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const before = createAttemptLimiter(createSqliteLimiterStore(sqlite), { name: 'A', points: 1, windowMs: MINUTE });
-    await before.take('k');
-    const store = createSqliteLimiterStore(sqlite);
-    await refusal(createAttemptLimiter(store, { name: 'A', points: 1, windowMs: MINUTE }), 'k');
-    t.mock.timers.tick(2 * MINUTE);
-    assert.ok((await store.clearExpired()) >= 1);
-    assert.deepEqual(sqlite.prepare('select count(*) as n from rate_limits').get(), { n: 0 });
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-limiter-'));
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: `file:${path.join(directory, 'k.db')}`, LOG_LEVEL: 'silent' });
+    try {
+      const before = await openStorage(config);
+      await createAttemptLimiter(before.limiterStore, { name: 'A', points: 1, windowMs: MINUTE }).take('k');
+      await before.close();
+      const after = await openStorage(config);
+      try {
+        const counter = createAttemptLimiter(after.limiterStore, { name: 'A', points: 1, windowMs: MINUTE });
+        await refusal(counter, 'k');
+        t.mock.timers.tick(2 * MINUTE);
+        // The one counter ever written is the one cleared; none is left.
+        assert.equal(await after.limiterStore.clearExpired(), 1);
+        assert.equal(await after.limiterStore.clearExpired(), 0);
+        await counter.take('k');
+      } finally {
+        await after.close();
+      }
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

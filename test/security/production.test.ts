@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Storage } from '../../src/storage/storage';
 import { startTestApp, type TestApp } from '../support/app';
 import { post, signup } from '../support/graphql';
+import { openTestStorage } from '../support/storage';
 
 /** What must never reach a client: stack frames, SQL, and the words of the libraries underneath. */
 const LEAKS = /\bat \S+ \(|\.[jt]s:\d+|stack|select |insert |update .* set|sqlite|drizzle|jsonwebtoken|jwt malformed|invalid signature|argon2|zod|graphql-shield|Not Authorised|TypeError|ReferenceError|Cannot read prop|undefined is not/i;
@@ -93,10 +95,16 @@ describe('#29 production guards', () => {
   });
 
   it('#29 an internal failure in production is a bare INTERNAL_SERVER_ERROR', async () => {
-    const broken = await startTestApp({ NODE_ENV: 'production' });
+    // The storage fails the refresh the way a driver does: its words, the SQL and the table in the message.
+    const real = await openTestStorage();
+    const driverError = Object.assign(new Error('SqliteError: no such table: refresh_tokens (select "id" from "refresh_tokens" where "token_hash" = ?)'), {
+      name: 'SqliteError',
+      code: 'SQLITE_ERROR',
+    });
+    const failing: Storage = { ...real, sessions: { ...real.sessions, findRefreshState: () => Promise.reject(driverError) } };
+    const broken = await startTestApp({ NODE_ENV: 'production' }, { storage: failing });
     try {
       const { refreshToken } = await signup(broken.url);
-      broken.app.database.sqlite.prepare('drop table refresh_tokens').run();
       const answer = await post(broken.url, { query: 'mutation ($r: String) { refresh(refreshToken: $r) { accessToken } }', variables: { r: refreshToken } });
       assert.equal(answer.errors?.[0]?.extensions?.code, 'INTERNAL_SERVER_ERROR');
       assert.equal(answer.errors?.[0]?.message, 'Internal server error.');

@@ -1,63 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { createLogger } from '../../src/logger';
-import { pruneExpired, type PruneResult } from '../../src/sessions/prune';
+import type { PruneResult } from '../../src/sessions/prune';
 import { startPruneTimer } from '../../src/sessions/prune-timer';
 import { startTestApp } from '../support/app';
-import { DAY, HOUR, ManualClock } from '../support/clock';
+import { DAY, HOUR } from '../support/clock';
 import { call, signup } from '../support/graphql';
-import { insertSession, insertUser, openTestStorage, type TestStorage } from '../support/storage';
 import { RefreshDocument } from '../../src/client/generated/graphql';
 
-describe('pruneExpired', () => {
-  let storage: TestStorage;
-  let clock: ManualClock;
-  beforeEach(() => {
-    storage = openTestStorage();
-    clock = new ManualClock();
-  });
-  afterEach(() => storage.close());
-
-  const prune = () => pruneExpired({ sessions: storage.sessions, audit: storage.audit, clock, auditRetentionMs: 90 * DAY });
-
-  it('deletes expired and ended sessions with their refresh tokens, and keeps live ones', async () => {
-    const now = new Date(clock.now());
-    const user = await insertUser(storage, now);
-    const live = await insertSession(storage, user.id, now, new Date(clock.now() + DAY));
-    const expiring = await insertSession(storage, user.id, now, new Date(clock.now() + HOUR));
-    const ended = await insertSession(storage, user.id, now, new Date(clock.now() + DAY));
-    await storage.sessions.revoke(ended, 'LOGOUT', now, null);
-    clock.advance(2 * HOUR);
-
-    const result = await prune();
-    assert.deepEqual({ sessions: result.sessions, refreshTokens: result.refreshTokens }, { sessions: 2, refreshTokens: 2 });
-    assert.ok(await storage.sessions.findById(live));
-    assert.equal(await storage.sessions.findById(expiring), undefined);
-    assert.equal(await storage.sessions.findById(ended), undefined);
-  });
-
-  it('deletes audit events older than the retention and keeps newer ones', async () => {
-    await storage.audit.record(new Date(clock.now()), { type: 'LOGIN_FAILED', detail: { n: 'old' } });
-    clock.advance(10 * DAY);
-    await storage.audit.record(new Date(clock.now()), { type: 'LOGIN_FAILED', detail: { n: 'recent' } });
-    clock.advance(85 * DAY);
-
-    const result = await prune();
-    assert.equal(result.auditEvents, 1);
-    const left = await storage.audit.page({ first: 10 });
-    assert.deepEqual(left.rows.map((r) => r.detail), [{ n: 'recent' }]);
-  });
-
-  it('a second run right after the first finds nothing to delete', async () => {
-    const now = new Date(clock.now());
-    const user = await insertUser(storage, now);
-    await insertSession(storage, user.id, now, new Date(clock.now() + HOUR));
-    clock.advance(100 * DAY);
-    const first = await prune();
-    assert.ok(first.sessions > 0 && first.auditEvents > 0);
-    assert.deepEqual(await prune(), { sessions: 0, refreshTokens: 0, auditEvents: 0 });
-  });
-});
+// pruneExpired over the repositories is part of the repository contract (test/storage/repository-contract.ts).
 
 describe('the prune timer', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setInterval'] }));

@@ -1,28 +1,16 @@
 import crypto from 'node:crypto';
-import { createUserRepository } from '../../src/accounts/user.repository';
-import { createAuditRepository } from '../../src/audit/audit.repository';
-import { openDatabase } from '../../src/db/client';
-import { applyMigrations } from '../../src/db/migrate';
-import { createSessionRepository } from '../../src/sessions/session.repository';
-import { createViewerStateChanges } from '../../src/sessions/viewer-state-cache';
+import { loadConfig } from '../../src/config';
+import { openStorage, type Storage, type StorageOptions } from '../../src/storage/storage';
 
-/** Repositories on a fresh :memory: database, for tests of what one transaction commits. */
-export function openTestStorage() {
-  const database = openDatabase(':memory:');
-  applyMigrations(database.db);
-  const changes = createViewerStateChanges();
-  return {
-    database,
-    users: createUserRepository(database.db, changes),
-    sessions: createSessionRepository(database.db, changes),
-    audit: createAuditRepository(database.db),
-    close: () => database.close(),
-  };
+/** The database of tests that open storage without an app: a fresh one per call. */
+export const TEST_DATABASE_URL = ':memory:';
+
+/** A fresh, migrated Storage of its own, through openStorage like the app's. */
+export function openTestStorage(options: StorageOptions = {}): Promise<Storage> {
+  return openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'silent' }), options);
 }
 
-export type TestStorage = ReturnType<typeof openTestStorage>;
-
-export async function insertUser(storage: TestStorage, at: Date, role: 'USER' | 'ADMIN' = 'USER') {
+export async function insertUser(storage: Storage, at: Date, role: 'USER' | 'ADMIN' = 'USER') {
   const id = crypto.randomUUID();
   return storage.users.create(
     { id, email: `${id}@example.com`, passwordHash: 'old-hash', displayName: 'someone', role, createdAt: at },
@@ -31,12 +19,18 @@ export async function insertUser(storage: TestStorage, at: Date, role: 'USER' | 
 }
 
 /** A session whose idle expiry is `expiresAt`, with one refresh token that expires with it. */
-export async function insertSession(storage: TestStorage, userId: string, createdAt: Date, expiresAt: Date): Promise<string> {
-  const id = crypto.randomUUID();
+export async function insertSession(storage: Storage, userId: string, createdAt: Date, expiresAt: Date): Promise<string> {
+  return (await insertSessionWithToken(storage, userId, createdAt, expiresAt)).sessionId;
+}
+
+/** insertSession, also returning its refresh token's id and hash. */
+export async function insertSessionWithToken(storage: Storage, userId: string, createdAt: Date, expiresAt: Date) {
+  const sessionId = crypto.randomUUID();
+  const token = { id: crypto.randomUUID(), tokenHash: crypto.randomBytes(32).toString('hex'), createdAt, expiresAt };
   await storage.sessions.create(
-    { id, userId, createdAt, lastUsedAt: createdAt, expiresAt, maxExpiresAt: expiresAt, userAgent: null, ip: null, csrfTokenHash: null },
-    { id: crypto.randomUUID(), tokenHash: crypto.randomBytes(32).toString('hex'), createdAt, expiresAt },
-    { type: 'LOGIN_SUCCEEDED', userId, sessionId: id },
+    { id: sessionId, userId, createdAt, lastUsedAt: createdAt, expiresAt, maxExpiresAt: expiresAt, userAgent: null, ip: null, csrfTokenHash: null },
+    token,
+    { type: 'LOGIN_SUCCEEDED', userId, sessionId },
   );
-  return id;
+  return { sessionId, tokenId: token.id, tokenHash: token.tokenHash };
 }

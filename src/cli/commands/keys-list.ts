@@ -1,5 +1,4 @@
 import { describeKeys } from '../../auth/key-status';
-import { createSigningKeyRepository } from '../../auth/signing-key.repository';
 import type { CliCommand } from '../command';
 import { parseFlags } from '../flags';
 import { table, timestamp } from '../format';
@@ -13,7 +12,7 @@ export const keysListCommand: CliCommand = {
     // Read-only: states are computed from the stored times, no key is decrypted or changed.
     return async (context) => {
       const { config, clock } = context;
-      const stored = await createSigningKeyRepository(context.database().db).list();
+      const stored = await (await context.storage()).signingKeys.list();
       if (stored.length === 0) {
         context.print('no signing keys yet: run keys:rotate (outside production the server also creates one at its first start)');
         return;

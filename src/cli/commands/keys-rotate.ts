@@ -1,5 +1,4 @@
 import { describeKeys } from '../../auth/key-status';
-import { createSigningKeyRepository } from '../../auth/signing-key.repository';
 import type { CliCommand } from '../command';
 import { parseDuration, parseFlags } from '../flags';
 import { timestamp } from '../format';
@@ -18,7 +17,7 @@ export const keysRotateCommand: CliCommand = {
 
     return async (context) => {
       const { config, clock } = context;
-      const repository = createSigningKeyRepository(context.database().db);
+      const repository = (await context.storage()).signingKeys;
       const verifyWindowMs = config.accessTokenTtlMs + config.clockToleranceMs;
       const before = describeKeys(await repository.list(), clock.now(), verifyWindowMs);
       // Loading the set first proves KEYCARD_SECRET opens the stored keys: a key sealed with

@@ -9,7 +9,7 @@ export const migrateCommand: CliCommand = {
   prepare(argv) {
     parseFlags(argv, {});
     return async (context) => {
-      const applied = context.appliedMigrations();
+      const applied = await context.appliedMigrations();
       context.print(`${count(applied, 'migration')} applied; the database is up to date`);
     };
   },

@@ -1,8 +1,4 @@
-import { createSqliteLimiterStore } from '../../abuse/limiter-store';
-import { createAuditRepository } from '../../audit/audit.repository';
 import { pruneExpired } from '../../sessions/prune';
-import { createSessionRepository } from '../../sessions/session.repository';
-import { createViewerStateChanges } from '../../sessions/viewer-state-cache';
 import type { CliCommand } from '../command';
 import { parseFlags } from '../flags';
 import { count } from '../format';
@@ -14,15 +10,15 @@ export const tokensPruneCommand: CliCommand = {
   prepare(argv) {
     parseFlags(argv, {});
     return async (context) => {
-      const { db, sqlite } = context.database();
+      const storage = await context.storage();
       const pruned = await pruneExpired({
-        sessions: createSessionRepository(db, createViewerStateChanges()),
-        audit: createAuditRepository(db),
+        sessions: storage.sessions,
+        audit: storage.audit,
         clock: context.clock,
         auditRetentionMs: context.config.auditRetentionMs,
       });
       // The same upkeep as the server's PRUNE_INTERVAL timer, rate-limit counters included.
-      const counters = await createSqliteLimiterStore(sqlite).clearExpired();
+      const counters = await storage.limiterStore.clearExpired();
       context.print(
         `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')} and ${count(counters, 'rate-limit counter')}`,
       );

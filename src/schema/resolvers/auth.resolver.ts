@@ -3,7 +3,7 @@ import type { RequestContext } from '../../context';
 import { ErrorCode, errors, KeycardError, TokenErrorReason } from '../../errors';
 import { clearedCookies, csrfCookie, REFRESH_COOKIE, refreshCookie } from '../../http/cookies';
 import type { IssuedTokens } from '../../sessions/session.service';
-import type { UserListRow } from '../../db/schema';
+import type { UserListItem } from '../../storage/users';
 import { AuthPayload } from '../types/auth-payload.type';
 import { LoginInput, SignupInput } from '../types/auth.input';
 import { TokenDelivery } from '../types/role.enum';
@@ -12,7 +12,7 @@ import { toUser } from '../types/user.type';
 const CSRF_HEADER = 'x-csrf-token';
 
 /** In cookie mode the refresh token goes only into the HttpOnly cookie, never into the body (security.md #20). */
-function toPayload(ctx: RequestContext, user: UserListRow, tokens: IssuedTokens, cookie: boolean, now: number): AuthPayload {
+function toPayload(ctx: RequestContext, user: UserListItem, tokens: IssuedTokens, cookie: boolean, now: number): AuthPayload {
   ctx.provenUsers.add(user.id);
   const payload = new AuthPayload();
   payload.accessToken = tokens.accessToken;

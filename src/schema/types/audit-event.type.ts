@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import type { AuditEventRow } from '../../db/schema';
+import type { AuditEvent as StoredAuditEvent } from '../../storage/audit';
 import { DateTime, JsonScalar } from './scalars';
 
 @ObjectType({ simpleResolvers: true, description: 'One authentication event: who did what, to whom, from where.' })
@@ -33,7 +33,7 @@ export class AuditEvent {
 }
 
 /** Names each public field: a new column stays private until someone maps it here. */
-export function toAuditEvent(row: AuditEventRow): AuditEvent {
+export function toAuditEvent(row: StoredAuditEvent): AuditEvent {
   const event = new AuditEvent();
   event.id = row.id;
   event.type = row.type;

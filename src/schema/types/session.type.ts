@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import type { SessionRow } from '../../db/schema';
+import type { Session as StoredSession } from '../../storage/sessions';
 import { DateTime } from './scalars';
 
 @ObjectType({ simpleResolvers: true, description: 'One login on one device: a refresh-token family.' })
@@ -26,7 +26,7 @@ export class Session {
   current!: boolean;
 }
 
-export function toSession(row: SessionRow, currentSessionId: string | null): Session {
+export function toSession(row: StoredSession, currentSessionId: string | null): Session {
   const session = new Session();
   session.id = row.id;
   session.createdAt = row.createdAt;

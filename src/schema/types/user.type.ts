@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import type { UserListRow } from '../../db/schema';
+import type { UserListItem } from '../../storage/users';
 import { RoleEnum } from './role.enum';
 import { DateTime } from './scalars';
 
@@ -25,7 +25,7 @@ export class User {
 }
 
 /** Names each public field: a new column stays private until someone maps it here. */
-export function toUser(row: UserListRow): User {
+export function toUser(row: UserListItem): User {
   const user = new User();
   user.id = row.id;
   user.displayName = row.displayName;

@@ -1,76 +1,10 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
-import type { Role } from '../auth/access-token';
-import { createAuditWriter } from '../audit/audit.repository';
-import type { AuditEventInput } from '../audit/audit-event';
-import type { Db } from '../db/client';
-import { createGroupCommit } from '../db/group-commit';
-import { createViewerStateCache, type ViewerStateChanges } from './viewer-state-cache';
-import { refreshTokens, sessions, userListColumns, users, type RefreshTokenRow, type SessionRow, type UserListRow, type UserRow } from '../db/schema';
-
-export interface NewRefreshToken {
-  id: string;
-  tokenHash: string;
-  createdAt: Date;
-  expiresAt: Date;
-}
-
-/** What a rotation decides on; read in one join on every refresh, so only these columns. */
-export interface RefreshState {
-  token: Pick<RefreshTokenRow, 'id' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
-  session: Pick<SessionRow, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt'>;
-  user: UserListRow;
-}
-
-/** What the request path needs to know about a session to honour an access token. */
-export interface ViewerState {
-  sessionId: string;
-  userId: string;
-  role: Role;
-  revokedAt: Date | null;
-  expiresAt: Date;
-  disabledAt: Date | null;
-  /** The user as read with the session, so `me` needs no second read. */
-  user: UserListRow;
-}
-
-export interface Rotation {
-  tokenId: string;
-  at: Date;
-  nonce: string;
-  successor: NewRefreshToken;
-  sessionId: string;
-  sessionExpiresAt: Date;
-  audit: AuditEventInput;
-}
-
-/** A session as it starts: live, not yet used by a refresh. */
-export type NewSession = Pick<SessionRow, 'id' | 'userId' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'maxExpiresAt'> &
-  Partial<Pick<SessionRow, 'userAgent' | 'ip' | 'csrfTokenHash'>>;
-
-export interface SessionRepository {
-  /** Session, first refresh token and audit event in one transaction. */
-  create(session: NewSession, token: NewRefreshToken, audit: AuditEventInput): Promise<void>;
-  findById(id: string): Promise<SessionRow | undefined>;
-  /**
-   * The session check of a request. Served from memory while nothing it depends on has been
-   * written since it was read (src/sessions/viewer-state-cache.ts), else one prepared join.
-   */
-  findViewerState(sessionId: string, nowMs: number): Promise<ViewerState | undefined>;
-  findRefreshState(tokenHash: string): Promise<RefreshState | undefined>;
-  findTokenById(id: string): Promise<RefreshTokenRow | undefined>;
-  /**
-   * Marks the token rotated and inserts its successor, atomically and only if nobody rotated it
-   * first (optimistic: false means a concurrent refresh won and the caller should look again).
-   */
-  rotate(rotation: Rotation): Promise<boolean>;
-  /** Ends one session; false if it had already ended. The audit event is written either way. */
-  revoke(sessionId: string, reason: string, at: Date, audit: AuditEventInput | null): Promise<boolean>;
-  /** Ends every live session of a user, optionally but one; returns how many ended. */
-  revokeAllForUser(userId: string, reason: string, at: Date, options: { exceptSessionId?: string; audit?: AuditEventInput }): Promise<number>;
-  listLiveForUser(userId: string, now: Date): Promise<SessionRow[]>;
-  /** Deletes sessions (and so their tokens) that ended or expired before `cutoff`, and expired tokens. */
-  pruneExpired(cutoff: Date): Promise<{ sessions: number; refreshTokens: number }>;
-}
+import type { AuditEventInput } from '../../audit/audit-event';
+import type { NewRefreshToken, NewSession, Rotation, SessionRepository, ViewerState } from '../sessions';
+import { createAuditWriter } from './audit';
+import type { Db } from './client';
+import { createGroupCommit } from './group-commit';
+import { refreshTokens, sessions, userListColumns, users } from './schema';
 
 /** Drizzle's transaction handle and the database share this update API. */
 type Writer = Pick<Db, 'update'>;
@@ -88,13 +22,19 @@ export function endLiveSessionsOfUser(writer: Writer, userId: string, reason: st
     .run().changes;
 }
 
-/** Sessions remembered by the viewer-state cache: ~1 KB each. */
-const VIEWER_CACHE_ENTRIES = 10_000;
+/**
+ * How the session check reads a viewer state: `load` is the database read; the adapter puts the
+ * viewer-state cache in front of it (src/storage/sqlite/storage.ts).
+ */
+export type ViewerStateReader = (sessionId: string, nowMs: number, load: () => Promise<ViewerState | undefined>) => Promise<ViewerState | undefined>;
 
-export function createSessionRepository(db: Db, changes: ViewerStateChanges): SessionRepository {
+/**
+ * Sessions and refresh tokens in SQLite. Writes here do not bump the session check's cache
+ * themselves: the adapter wraps this repository so that every method not in SESSION_READS does
+ * (src/storage/invalidation.ts).
+ */
+export function createSessionRepository(db: Db, readViewerState: ViewerStateReader): SessionRepository {
   const writeAudit = createAuditWriter(db);
-  const dataVersion = db.$client.prepare('PRAGMA data_version').pluck();
-  const viewerCache = createViewerStateCache({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES });
   const viewerState = db
     .select({
       sessionId: sessions.id,
@@ -180,7 +120,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
 
   // Built once on the driver (drizzle's db.transaction() builds a transaction object and a
   // wrapper per call, ~5% of a refresh), and committed in groups: rotations asked for in one
-  // turn of the event loop share a commit (src/db/group-commit.ts). The prepared statements
+  // turn of the event loop share a commit (group-commit.ts). The prepared statements
   // above run on the same connection, so they join it.
   const rotateInGroup = createGroupCommit(db.$client, (r: Rotation): boolean => {
     const marked = markRotated.run({ at: r.at.getTime(), nonce: r.nonce, successorId: r.successor.id, tokenId: r.tokenId });
@@ -199,7 +139,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
       return sessionById.get({ id });
     },
     async findViewerState(id, nowMs) {
-      return viewerCache.read(id, nowMs, async () => viewerState.get({ id }));
+      return readViewerState(id, nowMs, async () => viewerState.get({ id }));
     },
     async findRefreshState(hash) {
       return refreshState.get({ hash });
@@ -211,7 +151,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
       return rotateInGroup(r);
     },
     async revoke(sessionId, reason, at, audit) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const ended = tx
             .update(sessions)
@@ -222,17 +162,17 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
           return ended.changes === 1;
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async revokeAllForUser(userId, reason, at, { exceptSessionId, audit }) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const ended = endLiveSessionsOfUser(tx, userId, reason, at, exceptSessionId);
           if (audit) writeAudit(at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
           return ended;
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async listLiveForUser(userId, now) {
       return db
@@ -243,7 +183,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
         .all();
     },
     async pruneExpired(cutoff) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
           // Tokens go first, explicitly rather than by cascade, so that the count includes them.
@@ -256,7 +196,7 @@ export function createSessionRepository(db: Db, changes: ViewerStateChanges): Se
           return { sessions: ended.changes, refreshTokens: tokens.changes };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
   };
 }

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { auditEvents, type AuditEventRow } from '../db/schema';
-import type { AuditEventInput } from './audit-event';
+import type { AuditEventInput } from '../../audit/audit-event';
+import type { AuditRepository, AuditPageQuery } from '../audit';
+import type { Db } from './client';
+import { auditEvents } from './schema';
 
 /** Writes one audit event; inside a repository's transaction it joins that transaction. */
 export type AuditWriter = (at: Date, event: AuditEventInput) => void;
@@ -39,23 +40,6 @@ export function createAuditWriter(db: Db): AuditWriter {
       detail: event.detail ?? null,
     });
   };
-}
-
-export interface AuditPageQuery {
-  first: number;
-  /** Events strictly older than this (at, id) position. */
-  before?: { at: Date; id: string };
-  userId?: string;
-  type?: string;
-}
-
-export interface AuditRepository {
-  record(at: Date, event: AuditEventInput): Promise<void>;
-  /** Up to `first + 1` events, newest first: the extra one tells whether another page follows. */
-  page(query: AuditPageQuery): Promise<{ rows: AuditEventRow[] }>;
-  /** How many events match the filters (the connection's totalCount, read only when asked for). */
-  count(filters: Pick<AuditPageQuery, 'userId' | 'type'>): Promise<number>;
-  deleteOlderThan(cutoff: Date): Promise<number>;
 }
 
 function filtersOf({ userId, type }: Pick<AuditPageQuery, 'userId' | 'type'>): SQL | undefined {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import * as schema from './schema';
 
-/** Drizzle over better-sqlite3; `$client` is the driver, for transactions built once (session.repository.ts). */
+/** Drizzle over better-sqlite3; `$client` is the driver, for transactions built once (sessions.ts). */
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 export interface DatabaseHandle {

@@ -1,14 +1,13 @@
-import type { ViewerState } from './session.repository';
+import { isLiveViewerState, type ViewerState } from './sessions';
 
 /**
- * The version of everything a viewer state is made of, as far as this process writes it:
- * every write that can end a session or change a user's role, state or fields bumps it (the
- * repositories do, after each such write).
+ * The version of everything a viewer state is made of, as far as this process writes it. It is
+ * bumped by the write path itself: an adapter wraps every method of its users and sessions
+ * repositories that is not a declared read (src/storage/invalidation.ts), so no writer has to
+ * remember to.
  */
 export interface ViewerStateChanges {
   bump(): void;
-  /** Runs a write that can end sessions or change a user, then bumps (even if it threw). */
-  bumpAfter<T>(write: () => T): T;
   readonly version: number;
 }
 
@@ -17,13 +16,6 @@ export function createViewerStateChanges(): ViewerStateChanges {
   return {
     bump() {
       version++;
-    },
-    bumpAfter(write) {
-      try {
-        return write();
-      } finally {
-        version++;
-      }
     },
     get version() {
       return version;
@@ -34,10 +26,12 @@ export function createViewerStateChanges(): ViewerStateChanges {
 export interface ViewerStateCacheOptions {
   changes: ViewerStateChanges;
   /**
-   * SQLite's `PRAGMA data_version`: it moves whenever another connection (the operator CLI,
-   * another process on the same file) commits, which no bump of ours can see.
+   * A version that moves whenever another connection or process commits, which no bump of
+   * ours can see (SQLite: `PRAGMA data_version`; the operator CLI, another process on the same
+   * file). null means the adapter cannot tell right now (its change signal was lost): the cache
+   * then fails closed, serving and keeping nothing until a version is known again.
    */
-  databaseVersion(): number;
+  databaseVersion(): number | null;
   maxEntries: number;
 }
 
@@ -45,11 +39,6 @@ interface Entry {
   state: ViewerState;
   local: number;
   database: number;
-}
-
-/** A session that may be used now: not ended, its user enabled, its idle expiry ahead. */
-export function isLiveViewerState(state: ViewerState, nowMs: number): boolean {
-  return state.revokedAt === null && state.disabledAt === null && state.expiresAt.getTime() > nowMs;
 }
 
 /**
@@ -67,6 +56,10 @@ export function createViewerStateCache(options: ViewerStateCacheOptions) {
     async read(sessionId: string, nowMs: number, load: () => Promise<ViewerState | undefined>): Promise<ViewerState | undefined> {
       const local = changes.version;
       const database = databaseVersion();
+      if (database === null) {
+        entries.clear();
+        return load();
+      }
       const hit = entries.get(sessionId);
       if (hit !== undefined && hit.local === local && hit.database === database && isLiveViewerState(hit.state, nowMs)) return hit.state;
       const state = await load();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { createGroupCommit } from '../../src/db/group-commit';
+import { createGroupCommit } from '../../../src/storage/sqlite/group-commit';
 
 describe('group commit: writes asked for in one turn share one transaction', () => {
   let dir: string;

@@ -1,19 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { signingKeys } from '../db/schema';
-import type { StoredSigningKey } from './signing-keys';
-
-export interface SigningKeyRepository {
-  list(): Promise<StoredSigningKey[]>;
-  insert(key: StoredSigningKey): Promise<void>;
-  /**
-   * Inserts the key only if no key was created after `since`: two instances that decide to
-   * rotate at the same moment add one key between them, not two.
-   */
-  insertUnlessCreatedSince(key: StoredSigningKey, since: Date): Promise<boolean>;
-  /** Marks a key retired; a key already retired keeps its first retirement time. */
-  retire(kid: string, at: Date): Promise<void>;
-}
+import type { SigningKeyRepository } from '../signing-keys';
+import type { Db } from './client';
+import { signingKeys } from './schema';
 
 export function createSigningKeyRepository(db: Db): SigningKeyRepository {
   const listAll = db.select().from(signingKeys).prepare();

@@ -88,11 +88,19 @@ export const auditEvents = sqliteTable(
   (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_user_id_at_idx').on(t.userId, t.at)],
 );
 
-export type UserRow = typeof users.$inferSelect;
-/** A user without the columns no reader of a list needs (the password hash above all). */
-export type UserListRow = Omit<UserRow, 'passwordHash' | 'updatedAt'>;
+/**
+ * rate-limiter-flexible's table (RateLimiterSQLite, told `tableCreated: true`), in the shape the
+ * library would create: key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER
+ * (epoch ms, null for a counter that never expires). Its migration says IF NOT EXISTS: before
+ * it existed, the code created this table at start (src/storage/sqlite/rate-limits.ts).
+ */
+export const rateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: integer('expire'),
+});
 
-/** The columns of a UserListRow, for queries that select them. */
+/** The columns of a UserListItem, for queries that select them. */
 export const userListColumns = {
   id: users.id,
   email: users.email,
@@ -101,7 +109,3 @@ export const userListColumns = {
   disabledAt: users.disabledAt,
   createdAt: users.createdAt,
 };
-export type SessionRow = typeof sessions.$inferSelect;
-export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
-export type SigningKeyRow = typeof signingKeys.$inferSelect;
-export type AuditEventRow = typeof auditEvents.$inferSelect;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ViewerState } from '../../src/sessions/session.repository';
-import { createViewerStateCache, createViewerStateChanges } from '../../src/sessions/viewer-state-cache';
+import type { ViewerState } from '../../src/storage/sessions';
+import { createViewerStateCache, createViewerStateChanges } from '../../src/storage/viewer-state-cache';
 
 const NOW = Date.UTC(2026, 0, 1);
 
@@ -13,7 +13,7 @@ function state(overrides: Partial<ViewerState> = {}): ViewerState {
 /** A cache over a fake database: `stored` is what a read returns, `reads` counts the reads. */
 function setup(maxEntries = 10) {
   const changes = createViewerStateChanges();
-  let databaseVersion = 1;
+  let databaseVersion: number | null = 1;
   let stored: ViewerState | undefined = state();
   let reads = 0;
   const cache = createViewerStateCache({ changes, databaseVersion: () => databaseVersion, maxEntries });
@@ -26,7 +26,9 @@ function setup(maxEntries = 10) {
     cache,
     read: (sessionId = 's1', now = NOW) => cache.read(sessionId, now, load),
     store: (next: ViewerState | undefined) => (stored = next),
-    commitFromAnotherConnection: () => databaseVersion++,
+    commitFromAnotherConnection: () => (databaseVersion = databaseVersion! + 1),
+    loseChangeSignal: () => (databaseVersion = null),
+    regainChangeSignal: (version: number) => (databaseVersion = version),
     reads: () => reads,
   };
 }
@@ -55,6 +57,23 @@ describe('viewer-state cache: the session check without a read while nothing cha
     t.commitFromAnotherConnection();
     assert.equal((await t.read())?.role, 'ADMIN');
     assert.equal(t.reads(), 2);
+  });
+
+  it('fails closed while the adapter cannot tell whether another process committed: every check reads storage', async () => {
+    const t = setup();
+    await t.read();
+    t.loseChangeSignal();
+    t.store(state({ revokedAt: new Date(NOW) }));
+    assert.notEqual((await t.read())?.revokedAt, null);
+    t.store(state());
+    await t.read();
+    await t.read();
+    assert.equal(t.reads(), 4, 'nothing served from, or kept in, memory without a version');
+    assert.equal(t.cache.size, 0);
+    t.regainChangeSignal(7);
+    await t.read();
+    await t.read();
+    assert.equal(t.reads(), 5, 'cached again once a version is known');
   });
 
   it('does not keep a read that a write followed while it was awaited', async () => {

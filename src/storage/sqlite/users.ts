@@ -1,94 +1,10 @@
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import type { Role } from '../auth/access-token';
-import { createAuditWriter } from '../audit/audit.repository';
-import type { AuditEventInput } from '../audit/audit-event';
-import type { Db } from '../db/client';
-import { userListColumns, users, type UserListRow, type UserRow } from '../db/schema';
-import { endLiveSessionsOfUser } from '../sessions/session.repository';
-import type { ViewerStateChanges } from '../sessions/viewer-state-cache';
-
-export class EmailTakenError extends Error {
-  constructor() {
-    super('email taken');
-    this.name = 'EmailTakenError';
-  }
-}
-
-export interface NewUser {
-  id: string;
-  email: string;
-  passwordHash: string;
-  displayName: string;
-  role: Role;
-  createdAt: Date;
-}
-
-export interface UserPageQuery {
-  first: number;
-  after?: { createdAt: Date; id: string };
-}
-
-export interface PasswordChange {
-  /** The hash the caller verified against: a concurrent change in between makes this one fail. */
-  expectedPasswordHash: string;
-  passwordHash: string;
-  at: Date;
-  /** The session that made the change stays; every other session of the user ends. */
-  keepSessionId: string;
-  revokeReason: string;
-  audit: AuditEventInput;
-}
-
-export interface DisabledChange {
-  disabled: boolean;
-  at: Date;
-  /** Why the user's sessions end when disabling. */
-  revokeReason: string;
-  audit: AuditEventInput;
-}
-
-export interface RoleChange {
-  role: Role;
-  at: Date;
-  /** Written with `detail.from` and `detail.to` read inside the transaction. */
-  audit: AuditEventInput;
-}
-
-export type RoleOutcome =
-  | { kind: 'CHANGED'; user: UserRow }
-  | { kind: 'UNCHANGED'; user: UserRow }
-  | { kind: 'NOT_FOUND' }
-  | { kind: 'LAST_ACTIVE_ADMIN' };
-
-export type DisabledOutcome =
-  | { kind: 'CHANGED'; user: UserRow; sessionsEnded: number }
-  | { kind: 'UNCHANGED'; user: UserRow }
-  | { kind: 'NOT_FOUND' }
-  | { kind: 'LAST_ACTIVE_ADMIN' };
-
-export interface UserRepository {
-  findById(id: string): Promise<UserRow | undefined>;
-  findByEmail(normalizedEmail: string): Promise<UserRow | undefined>;
-  /** Inserts the user and its audit event together; EmailTakenError on a duplicate email. */
-  create(user: NewUser, audit: AuditEventInput): Promise<UserRow>;
-  /**
-   * Changes a role with its audit event, in one transaction. The last active ADMIN is never
-   * demoted: the check and the write cannot interleave with another demotion.
-   */
-  setRole(id: string, change: RoleChange): Promise<RoleOutcome>;
-  /** New hash, every other session ended and the audit event, in one transaction; null if the hash moved on meanwhile. */
-  changePassword(id: string, change: PasswordChange): Promise<{ sessionsEnded: number } | null>;
-  /** Replaces a hash made with old parameters by one of the same password; false if the hash moved on meanwhile. */
-  upgradePasswordHash(id: string, expectedPasswordHash: string, passwordHash: string): Promise<boolean>;
-  /**
-   * Disables (ending every session) or re-enables a user with its audit event, in one transaction.
-   * The last active ADMIN is never disabled: the check and the write cannot interleave with another.
-   */
-  setDisabled(id: string, change: DisabledChange): Promise<DisabledOutcome>;
-  /** Up to `first + 1` users, oldest first: the extra one tells whether another page follows. */
-  page(query: UserPageQuery): Promise<{ rows: UserListRow[] }>;
-  count(): Promise<number>;
-}
+import type { Role } from '../../auth/access-token';
+import { EmailTakenError, type DisabledOutcome, type RoleOutcome, type UserListItem, type UserRepository } from '../users';
+import { createAuditWriter } from './audit';
+import type { Db } from './client';
+import { userListColumns, users } from './schema';
+import { endLiveSessionsOfUser } from './sessions';
 
 /**
  * The users page reads rows as arrays and names their columns here: drizzle's generic row
@@ -97,7 +13,7 @@ export interface UserRepository {
  */
 const LIST_COLUMN_ORDER = ['id', 'email', 'displayName', 'role', 'disabledAt', 'createdAt'] as const;
 
-function toUserListRow(values: unknown[]): UserListRow {
+function toUserListItem(values: unknown[]): UserListItem {
   const disabledAt = values[4] as number | null;
   return {
     id: values[0] as string,
@@ -116,7 +32,11 @@ function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-export function createUserRepository(db: Db, changes: ViewerStateChanges): UserRepository {
+/**
+ * Users in SQLite. Writes here do not bump the session check's cache themselves: the adapter
+ * wraps this repository so that every method not in USER_READS does (src/storage/invalidation.ts).
+ */
+export function createUserRepository(db: Db): UserRepository {
   const writeAudit = createAuditWriter(db);
   const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
   const byEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
@@ -128,7 +48,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
     .prepare();
 
   if (Object.keys(userListColumns).join() !== LIST_COLUMN_ORDER.join()) {
-    throw new Error(`userListColumns changed order: update LIST_COLUMN_ORDER and toUserListRow (${Object.keys(userListColumns).join()})`);
+    throw new Error(`userListColumns changed order: update LIST_COLUMN_ORDER and toUserListItem (${Object.keys(userListColumns).join()})`);
   }
   // The ADMIN list runs on every page view: prepared once. Raw SQL placeholders take epoch ms.
   const firstPage = db.select(userListColumns).from(users).orderBy(asc(users.createdAt), asc(users.id)).limit(sql.placeholder('limit')).prepare();
@@ -172,7 +92,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       }
     },
     async setRole(id, change) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx): RoleOutcome => {
           // Read, check and write under one write lock (BEGIN IMMEDIATE): two concurrent
           // demotions of the last two ADMINs cannot both see two of them.
@@ -186,10 +106,10 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
           return { kind: 'CHANGED', user: row };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async changePassword(id, change) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx) => {
           const updated = tx
             .update(users)
@@ -202,7 +122,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
           return { sessionsEnded };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async upgradePasswordHash(id, expectedPasswordHash, passwordHash) {
       // The same password, so no session ends and updatedAt (a change the user made) stays.
@@ -214,7 +134,7 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
       return updated.changes === 1;
     },
     async setDisabled(id, change) {
-      return changes.bumpAfter(() => db.transaction(
+      return db.transaction(
         (tx): DisabledOutcome => {
           // Prepared statements run on the same connection, so they read inside this transaction.
           const user = byId.get({ id });
@@ -233,13 +153,13 @@ export function createUserRepository(db: Db, changes: ViewerStateChanges): UserR
           return { kind: 'CHANGED', user: row, sessionsEnded };
         },
         { behavior: 'immediate' },
-      ));
+      );
     },
     async page({ first, after }) {
       const values = after
         ? pageAfter.values({ at: after.createdAt.getTime(), id: after.id, limit: first + 1 })
         : firstPage.values({ limit: first + 1 });
-      return { rows: values.map(toUserListRow) };
+      return { rows: values.map(toUserListItem) };
     },
     async count() {
       return count.get()?.n ?? 0;

@@ -1,0 +1,110 @@
+import type { Role } from '../auth/access-token';
+import type { AuditEventInput } from '../audit/audit-event';
+import type { UserListItem } from './users';
+
+/** One login on one device: the family of refresh tokens that rotate from it. */
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  /** Idle expiry: slides forward on each rotation, never past maxExpiresAt. */
+  expiresAt: Date;
+  /** Absolute expiry: no refresh extends a session past it. */
+  maxExpiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
+  csrfTokenHash: string | null;
+}
+
+export interface RefreshToken {
+  id: string;
+  sessionId: string;
+  /** SHA-256 of the token; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+  rotatedAt: Date | null;
+  /** Random input of the successor's derivation; lets a grace-window retry get the same successor back. */
+  rotationNonce: string | null;
+  replacedBy: string | null;
+}
+
+export interface NewRefreshToken {
+  id: string;
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** What a rotation decides on; read in one join on every refresh, so only these fields. */
+export interface RefreshState {
+  token: Pick<RefreshToken, 'id' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
+  session: Pick<Session, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt'>;
+  user: UserListItem;
+}
+
+/** What the request path needs to know about a session to honour an access token. */
+export interface ViewerState {
+  sessionId: string;
+  userId: string;
+  role: Role;
+  revokedAt: Date | null;
+  expiresAt: Date;
+  disabledAt: Date | null;
+  /** The user as read with the session, so `me` needs no second read. */
+  user: UserListItem;
+}
+
+/** A session that may be used now: not ended, its user enabled, its idle expiry ahead. */
+export function isLiveViewerState(state: ViewerState, nowMs: number): boolean {
+  return state.revokedAt === null && state.disabledAt === null && state.expiresAt.getTime() > nowMs;
+}
+
+export interface Rotation {
+  tokenId: string;
+  at: Date;
+  nonce: string;
+  successor: NewRefreshToken;
+  sessionId: string;
+  sessionExpiresAt: Date;
+  audit: AuditEventInput;
+}
+
+/** A session as it starts: live, not yet used by a refresh. */
+export type NewSession = Pick<Session, 'id' | 'userId' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'maxExpiresAt'> &
+  Partial<Pick<Session, 'userAgent' | 'ip' | 'csrfTokenHash'>>;
+
+export interface SessionRepository {
+  /** Session, first refresh token and audit event in one transaction. */
+  create(session: NewSession, token: NewRefreshToken, audit: AuditEventInput): Promise<void>;
+  findById(id: string): Promise<Session | undefined>;
+  /**
+   * The session check of a request. Served from memory while nothing it depends on has been
+   * written since it was read (src/storage/viewer-state-cache.ts), else one read of storage.
+   */
+  findViewerState(sessionId: string, nowMs: number): Promise<ViewerState | undefined>;
+  findRefreshState(tokenHash: string): Promise<RefreshState | undefined>;
+  findTokenById(id: string): Promise<RefreshToken | undefined>;
+  /**
+   * Marks the token rotated and inserts its successor, atomically and only if nobody rotated it
+   * first (optimistic: false means a concurrent refresh won and the caller should look again).
+   */
+  rotate(rotation: Rotation): Promise<boolean>;
+  /** Ends one session; false if it had already ended. The audit event is written either way. */
+  revoke(sessionId: string, reason: string, at: Date, audit: AuditEventInput | null): Promise<boolean>;
+  /** Ends every live session of a user, optionally but one; returns how many ended. */
+  revokeAllForUser(userId: string, reason: string, at: Date, options: { exceptSessionId?: string; audit?: AuditEventInput }): Promise<number>;
+  listLiveForUser(userId: string, now: Date): Promise<Session[]>;
+  /** Deletes sessions (and so their tokens) that ended or expired before `cutoff`, and expired tokens. */
+  pruneExpired(cutoff: Date): Promise<{ sessions: number; refreshTokens: number }>;
+}
+
+/**
+ * The methods of SessionRepository that never write. Every other method, a method added later
+ * included, invalidates the session check's cache (src/storage/invalidation.ts).
+ */
+export const SESSION_READS = ['findById', 'findViewerState', 'findRefreshState', 'findTokenById', 'listLiveForUser'] as const satisfies readonly (keyof SessionRepository)[];

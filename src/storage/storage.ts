@@ -1,0 +1,57 @@
+import { ConfigError, type Config, type DatabaseDialect } from '../config';
+import type { AuditRepository } from './audit';
+import type { LimiterStore } from './rate-limits';
+import type { SessionRepository } from './sessions';
+import type { SigningKeyRepository } from './signing-keys';
+import { openSqliteStorage } from './sqlite/storage';
+import type { UserRepository } from './users';
+
+/**
+ * Everything Keycard keeps, behind one interface per domain. Services, resolvers, the CLI and
+ * the app reach storage only through these repositories, which speak domain types; an adapter
+ * (src/storage/sqlite/, src/storage/postgres/) is the only code that knows a driver.
+ */
+export interface Storage {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly audit: AuditRepository;
+  readonly signingKeys: SigningKeyRepository;
+  readonly limiterStore: LimiterStore;
+  /** true when the database answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** What an adapter is told besides the config; every field is optional. */
+export interface StorageOptions {
+  /** Called once the open has applied pending migrations, with how many it applied (the CLI's `migrate` reports it). */
+  onMigrated?(applied: number): void;
+  /** Called whenever the session check reads the database instead of its cache (tests count these). */
+  onViewerStateRead?(): void;
+}
+
+/** Opens one kind of database from the config with its migrations applied; the Storage owns its connections until close(). */
+export type StorageOpener = (config: Config, options: StorageOptions) => Promise<Storage>;
+
+export type StorageAdapters = Readonly<Partial<Record<DatabaseDialect, StorageOpener>>>;
+
+/** The adapters this build has, by the dialect of DATABASE_URL: an adapter plugs in with one line here. */
+export const STORAGE_ADAPTERS: StorageAdapters = {
+  sqlite: (config, options) => {
+    if (config.databasePath === null) throw new ConfigError('DATABASE_URL', 'a SQLite database needs file:<path> or :memory:');
+    return openSqliteStorage(config.databasePath, options);
+  },
+};
+
+const DIALECT_NAMES: Record<DatabaseDialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+
+/** The storage of DATABASE_URL, migrated: the adapter is picked by the URL's dialect. */
+export async function openStorage(config: Config, options: StorageOptions & { adapters?: StorageAdapters } = {}): Promise<Storage> {
+  const { adapters = STORAGE_ADAPTERS, ...adapterOptions } = options;
+  const open = adapters[config.databaseDialect];
+  if (!open) {
+    throw new ConfigError('DATABASE_URL', `${DIALECT_NAMES[config.databaseDialect]} support is not built yet: use file:<path> or :memory: (SQLite)`);
+  }
+  return open(config, adapterOptions);
+}

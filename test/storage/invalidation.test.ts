@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { methodNames } from '../../src/storage/invalidation';
+import { SESSION_READS } from '../../src/storage/sessions';
+import type { Storage, StorageOptions } from '../../src/storage/storage';
+import { EmailTakenError, USER_READS, type User } from '../../src/storage/users';
+import { DAY, HOUR } from '../support/clock';
+import { insertSession, insertSessionWithToken, insertUser, openTestStorage } from '../support/storage';
+
+const NOW = new Date(Date.UTC(2026, 0, 1));
+const LATER = new Date(NOW.getTime() + 14 * DAY);
+
+/** A cached session (`watched`) and a bystander every write below acts on, so only invalidation can explain a new read. */
+interface Fixture {
+  watchedSessionId: string;
+  other: User;
+  otherSessionId: string;
+  otherTokenId: string;
+}
+
+type WriteCase = (storage: Storage, f: Fixture) => Promise<void>;
+
+/**
+ * One call with valid arguments for every method of the users and sessions repositories that is
+ * not a declared read. A method added to either repository fails the enumeration below until
+ * it gets a case here (or is declared a read).
+ */
+const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
+  users: {
+    async create(storage) {
+      const user = await storage.users.create({ id: 'new', email: 'new@example.com', passwordHash: 'h', displayName: 'n', role: 'USER', createdAt: NOW }, { type: 'SIGNUP', userId: 'new' });
+      assert.equal(user.id, 'new');
+    },
+    async setRole(storage, f) {
+      assert.equal((await storage.users.setRole(f.other.id, { role: 'ADMIN', at: NOW, audit: { type: 'ROLE_CHANGED' } })).kind, 'CHANGED');
+    },
+    async changePassword(storage, f) {
+      const change = { expectedPasswordHash: 'old-hash', passwordHash: 'new-hash', at: NOW, keepSessionId: f.otherSessionId, revokeReason: 'PASSWORD_CHANGED', audit: { type: 'PASSWORD_CHANGED' as const } };
+      assert.deepEqual(await storage.users.changePassword(f.other.id, change), { sessionsEnded: 0 });
+    },
+    async upgradePasswordHash(storage, f) {
+      assert.equal(await storage.users.upgradePasswordHash(f.other.id, 'old-hash', 'rehashed'), true);
+    },
+    async setDisabled(storage, f) {
+      assert.equal((await storage.users.setDisabled(f.other.id, { disabled: true, at: NOW, revokeReason: 'USER_DISABLED', audit: { type: 'USER_DISABLED' } })).kind, 'CHANGED');
+    },
+  },
+  sessions: {
+    async create(storage, f) {
+      await storage.sessions.create(
+        { id: 'new-session', userId: f.other.id, createdAt: NOW, lastUsedAt: NOW, expiresAt: LATER, maxExpiresAt: LATER },
+        { id: 'new-token', tokenHash: 'new-hash', createdAt: NOW, expiresAt: LATER },
+        { type: 'LOGIN_SUCCEEDED', userId: f.other.id, sessionId: 'new-session' },
+      );
+      assert.ok(await storage.sessions.findById('new-session'));
+    },
+    async rotate(storage, f) {
+      const rotated = await storage.sessions.rotate({
+        tokenId: f.otherTokenId,
+        at: new Date(NOW.getTime() + HOUR),
+        nonce: 'nonce',
+        successor: { id: 'successor', tokenHash: 'successor-hash', createdAt: NOW, expiresAt: LATER },
+        sessionId: f.otherSessionId,
+        sessionExpiresAt: LATER,
+        audit: { type: 'TOKEN_REFRESHED' },
+      });
+      assert.equal(rotated, true);
+    },
+    async revoke(storage, f) {
+      assert.equal(await storage.sessions.revoke(f.otherSessionId, 'LOGOUT', NOW, null), true);
+    },
+    async revokeAllForUser(storage, f) {
+      assert.equal(await storage.sessions.revokeAllForUser(f.other.id, 'LOGOUT_ALL', NOW, {}), 1);
+    },
+    async pruneExpired(storage) {
+      // Nothing is old enough to go: a write that changes nothing still invalidates.
+      assert.deepEqual(await storage.sessions.pruneExpired(new Date(NOW.getTime() - DAY)), { sessions: 0, refreshTokens: 0 });
+    },
+  },
+};
+
+const READS = { users: USER_READS as readonly string[], sessions: SESSION_READS as readonly string[] };
+
+/**
+ * Proves, for one adapter, that every write to users and sessions invalidates the session
+ * check's cache: the next findViewerState of an unrelated, cached session reads the database
+ * again. `open` passes the options on to the adapter (they carry the read counter).
+ */
+function describeInvalidation(name: string, open: (options: StorageOptions) => Promise<Storage>): void {
+  /** A fresh storage with a cached viewer state; `reads()` counts the database reads of findViewerState. */
+  async function warmed() {
+    let reads = 0;
+    const storage = await open({ onViewerStateRead: () => void reads++ });
+    const watched = await insertUser(storage, NOW);
+    const watchedSessionId = await insertSession(storage, watched.id, NOW, LATER);
+    const other = await insertUser(storage, NOW);
+    const { sessionId: otherSessionId, tokenId: otherTokenId } = await insertSessionWithToken(storage, other.id, NOW, LATER);
+    const check = () => storage.sessions.findViewerState(watchedSessionId, NOW.getTime());
+    assert.ok(await check());
+    assert.ok(await check());
+    assert.equal(reads, 1, 'the second check is served from the cache');
+    return { storage, check, reads: () => reads, fixture: { watchedSessionId, other, otherSessionId, otherTokenId } };
+  }
+
+  describe(`every write to users and sessions invalidates the session check's cache: ${name}`, () => {
+    for (const repository of ['users', 'sessions'] as const) {
+      it(`${repository}: every method that is not a declared read is a write with a case here, and each invalidates`, async () => {
+        const probe = await open({});
+        const methods = methodNames(probe[repository]);
+        await probe.close();
+        const writes = methods.filter((method) => !READS[repository].includes(method));
+        assert.deepEqual(writes, Object.keys(WRITES[repository]).sort(), `${repository}: a method without a case in WRITES (or a case for a method that is gone)`);
+        for (const method of writes) {
+          const { storage, check, reads, fixture } = await warmed();
+          try {
+            await WRITES[repository][method]!(storage, fixture);
+            assert.equal(reads(), 1, `${repository}.${method}: the write itself does not read the viewer state`);
+            await check();
+            assert.equal(reads(), 2, `${repository}.${method} must invalidate: the next check reads storage again`);
+            await check();
+            assert.equal(reads(), 2, `${repository}.${method}: afterwards the check is cached again`);
+          } finally {
+            await storage.close();
+          }
+        }
+      });
+    }
+
+    it('every declared read is a method of its repository, and reading does not invalidate', async () => {
+      const { storage, check, reads, fixture } = await warmed();
+      try {
+        for (const repository of ['users', 'sessions'] as const) {
+          const methods = methodNames(storage[repository]);
+          for (const read of READS[repository]) assert.ok(methods.includes(read), `${repository}.${read}`);
+        }
+        await storage.users.findById(fixture.other.id);
+        await storage.users.findByEmail(fixture.other.email);
+        await storage.users.page({ first: 10 });
+        await storage.users.count();
+        await storage.sessions.findById(fixture.otherSessionId);
+        await storage.sessions.findViewerState(fixture.otherSessionId, NOW.getTime());
+        await storage.sessions.findRefreshState('unknown');
+        await storage.sessions.findTokenById(fixture.otherTokenId);
+        await storage.sessions.listLiveForUser(fixture.other.id, NOW);
+        const before = reads();
+        await check();
+        assert.equal(reads(), before, 'still cached');
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('a write that fails invalidates too', async () => {
+      const { storage, check, reads, fixture } = await warmed();
+      try {
+        await assert.rejects(
+          storage.users.create({ id: 'dup', email: fixture.other.email, passwordHash: 'h', displayName: 'd', role: 'USER', createdAt: NOW }, { type: 'SIGNUP' }),
+          EmailTakenError,
+        );
+        await check();
+        assert.equal(reads(), 2);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('the invalidation comes once the write has settled, not before it committed', async () => {
+      const { storage, check, reads, fixture } = await warmed();
+      try {
+        const pending = WRITES.sessions.rotate!(storage, fixture);
+        // Asked for in the same turn: the rotation is not committed yet, and the cached state is still the truth.
+        await check();
+        assert.equal(reads(), 1);
+        await pending;
+        await check();
+        assert.equal(reads(), 2);
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+}
+
+describeInvalidation('SQLite', (options) => openTestStorage(options));

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { openSqliteStorage, sqliteHandleOf } from '../../../src/storage/sqlite/storage';
+
+describe('SQLite connection', () => {
+  it('a file database runs in WAL with synchronous NORMAL, foreign keys, a busy timeout and the larger checkpoint threshold; its folder is created', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-connection-'));
+    const storage = await openSqliteStorage(path.join(dir, 'nested', 'keycard.db'));
+    try {
+      const { sqlite } = sqliteHandleOf(storage);
+      const pragma = (name: string) => sqlite.pragma(name, { simple: true });
+      assert.deepEqual(
+        { journal: pragma('journal_mode'), synchronous: pragma('synchronous'), foreignKeys: pragma('foreign_keys'), busyTimeout: pragma('busy_timeout'), autocheckpoint: pragma('wal_autocheckpoint') },
+        { journal: 'wal', synchronous: 1, foreignKeys: 1, busyTimeout: 5000, autocheckpoint: 10000 },
+      );
+    } finally {
+      await storage.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
