@@ -54,8 +54,12 @@ export interface PostgresStorageOptions {
   clock?: Clock;
   /** application_name of this instance's connections (pg_stat_activity); the LISTEN one adds `:listen`. */
   applicationName?: string;
-  /** Reconnection and heartbeat of the LISTEN connection (viewer-state-listener.ts). */
-  listener?: { minRetryMs?: number; maxRetryMs?: number; heartbeatMs?: number; heartbeatTimeoutMs?: number };
+  /**
+   * The LISTEN connection (viewer-state-listener.ts): its reconnection and heartbeat, and its own
+   * URL when the pool's goes through a pooler in transaction mode (PgBouncer), where LISTEN
+   * does not work: then point `url` here at the server itself (or a session-mode pool).
+   */
+  listener?: { url?: string; minRetryMs?: number; maxRetryMs?: number; heartbeatMs?: number; heartbeatTimeoutMs?: number };
   /** How long ping() waits for `SELECT 1` (default 2 s). */
   pingTimeoutMs?: number;
   /**
@@ -120,9 +124,14 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     throw toStorageError(error);
   }
 
+  const { url: listenUrl, ...listenerOptions } = options.listener ?? {};
+  if (listenUrl !== undefined && !isPostgresUrl(listenUrl)) {
+    await pool.end().catch(() => {});
+    throw new Error('the LISTEN URL starts with postgres:// or postgresql://');
+  }
   const listener = startViewerStateListener({
-    client: { ...connection, application_name: `${applicationName}:listen` },
-    ...options.listener,
+    client: { ...connection, connectionString: listenUrl ?? options.url, application_name: `${applicationName}:listen` },
+    ...listenerOptions,
     onError: (error) => onBackgroundError(toStorageError(error)),
   });
   await listener.firstAttempt;
