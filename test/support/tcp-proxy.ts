@@ -11,16 +11,27 @@ export interface TcpProxy {
   /** The target URL with its host and port replaced by the proxy's. */
   urlFor(url: string): string;
   cut(): void;
+  /** A silent loss: connections stay open but nothing passes, new ones included (no reset, no FIN). */
+  stall(): void;
+  /** Accepts and forwards again; stalled connections are reset. */
   restore(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   let accepting = true;
+  let stalled = false;
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   const server = net.createServer((client) => {
     if (!accepting) {
       client.resetAndDestroy();
+      return;
+    }
+    if (stalled) {
+      // Held open, never answered: what a client sees of a host that vanished from the network.
+      const held = { client, upstream: new net.Socket() };
+      pairs.add(held);
+      client.on('error', () => {}).on('close', () => pairs.delete(held));
       return;
     }
     const upstream = net.connect(targetPort, targetHost);
@@ -55,7 +66,20 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return u.toString();
     },
     cut,
+    stall() {
+      stalled = true;
+      for (const { client, upstream } of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
     restore() {
+      if (stalled) {
+        stalled = false;
+        cut();
+      }
       accepting = true;
     },
     async close() {

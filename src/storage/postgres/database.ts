@@ -39,6 +39,18 @@ export async function inTransaction<T>(db: PgDb, work: (tx: PgTx) => Promise<T>)
   }
 }
 
+/** Runs a single statement (its own transaction) again if PostgreSQL aborted it as a deadlock or serialization failure. */
+export async function retryingStatement<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt < TRANSACTION_ATTEMPTS && isRetryable(error)) continue;
+      throw error;
+    }
+  }
+}
+
 /**
  * Tells every instance's viewer-state cache that something it may hold changed. Sent inside the
  * writing transaction, so PostgreSQL delivers it only if, and once, that transaction commits.

@@ -3,7 +3,7 @@ import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizz
 import type pg from 'pg';
 import type { SessionRepository, ViewerState } from '../../sessions/session.repository';
 import { createViewerStateCache, type ViewerStateChanges } from '../../sessions/viewer-state-cache';
-import { bumpAfter, inTransaction, notifyViewerStateChanged, writeAudit, type PgDb } from './database';
+import { bumpAfter, inTransaction, notifyViewerStateChanged, retryingStatement, writeAudit, type PgDb } from './database';
 import { translatingErrors } from './errors';
 import { refreshTokens, sessions, userListColumns, users } from './schema';
 import { endLiveSessionsOfUser } from './users';
@@ -120,7 +120,9 @@ export function createPostgresSessionRepository(
       const { audit } = r;
       // Encoded here, before anything is sent: a detail JSON cannot encode throws its TypeError, as on SQLite.
       const detail = audit.detail === undefined || audit.detail === null ? null : JSON.stringify(audit.detail);
-      const result = await pool.query<{ rotated: number }>({
+      // The statement is its own transaction: one that PostgreSQL aborted (a deadlock with a
+      // prune deleting the same session) wrote nothing and may simply run again.
+      const result = await retryingStatement(() => pool.query<{ rotated: number }>({
         name: 'kc_rotate',
         text: ROTATE_SQL,
         values: [
@@ -142,7 +144,7 @@ export function createPostgresSessionRepository(
           audit.userAgent ?? null,
           detail,
         ],
-      });
+      }));
       return result.rows[0]?.rotated === 1;
     },
     async revoke(sessionId, reason, at, audit) {

@@ -23,7 +23,7 @@ export async function endLiveSessionsOfUser(writer: PgWriter, userId: string, re
 }
 
 /**
- * The target user and every active ADMIN, locked FOR UPDATE in id order, in one statement.
+ * The target user and every active ADMIN, locked in id order, in one statement.
  *
  * The last-ADMIN guard is a check-then-write: the count it checks must not change before the
  * write commits. Locking the rows the count is made of does that: a concurrent demotion or
@@ -33,6 +33,10 @@ export async function endLiveSessionsOfUser(writer: PgWriter, userId: string, re
  * statement, in id order, is what keeps two such transactions from deadlocking: neither can
  * hold a row the other needs before all of its own. A user promoted meanwhile is not counted,
  * which errs towards refusing, never towards leaving no ADMIN.
+ *
+ * FOR NO KEY UPDATE, the lock an UPDATE of these rows takes anyway: it conflicts with every
+ * other writer of them, but not with the FOR KEY SHARE lock that inserting a session (its
+ * foreign key) takes, so a login of one of these users does not wait for the check.
  */
 async function lockUserAndActiveAdmins(tx: PgTx, id: string) {
   const rows = await tx
@@ -40,7 +44,7 @@ async function lockUserAndActiveAdmins(tx: PgTx, id: string) {
     .from(users)
     .where(or(eq(users.id, id), and(eq(users.role, 'ADMIN'), isNull(users.disabledAt))))
     .orderBy(asc(users.id))
-    .for('update');
+    .for('no key update');
   return {
     user: rows.find((row) => row.id === id),
     activeAdmins: rows.filter((row) => row.role === 'ADMIN' && row.disabledAt === null).length,

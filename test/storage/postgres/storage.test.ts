@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import net from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { PostgresStorageError } from '../../../src/storage/postgres/errors';
@@ -98,6 +99,38 @@ describe('openPostgresStorage', () => {
       proxy.restore();
       await eventually(() => storage.ping(), 5_000, 'ping true again');
       assert.equal((await storage.users.findById(user.id))?.id, user.id);
+      await eventually(() => storage.diagnostics().listening, 5_000, 'LISTEN again');
+    } finally {
+      await opener.closeAll();
+      await proxy.close();
+    }
+  });
+
+  it('a LISTEN connection that goes silent (no reset, nothing arrives) is found dead by the heartbeat and replaced', async () => {
+    const { url } = await database();
+    const target = new URL(url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    try {
+      const storage = await opener.open(url, {
+        listener: { url: proxy.urlFor(url), minRetryMs: 50, maxRetryMs: 200, heartbeatMs: 100, heartbeatTimeoutMs: 300 },
+      });
+      assert.equal(storage.diagnostics().listening, true);
+      proxy.stall();
+      // Until the heartbeat misses, nothing on the socket says it is dead.
+      await eventually(() => !storage.diagnostics().listening, 3_000, 'the heartbeat finds the connection dead');
+      // Fail closed meanwhile: the pool (not behind the proxy) still answers, and every check reads it.
+      const user = await insertUser(storage, NOW);
+      const session = crypto.randomUUID();
+      await storage.sessions.create(
+        { id: session, userId: user.id, createdAt: NOW, lastUsedAt: NOW, expiresAt: new Date(NOW.getTime() + 60_000), maxExpiresAt: new Date(NOW.getTime() + 60_000) },
+        { id: crypto.randomUUID(), tokenHash: crypto.randomUUID(), createdAt: NOW, expiresAt: new Date(NOW.getTime() + 60_000) },
+        { type: 'LOGIN_SUCCEEDED' },
+      );
+      const reads = storage.diagnostics().viewerStateReads;
+      await storage.sessions.findViewerState(session, NOW.getTime());
+      await storage.sessions.findViewerState(session, NOW.getTime());
+      assert.equal(storage.diagnostics().viewerStateReads, reads + 2);
+      proxy.restore();
       await eventually(() => storage.diagnostics().listening, 5_000, 'LISTEN again');
     } finally {
       await opener.closeAll();
