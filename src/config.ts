@@ -133,6 +133,10 @@ const envSchema = z.object({
         : refuse(ctx, 'must be file:<path> (an SQLite database file), :memory:, or postgres://user:password@host:port/database (PostgreSQL)', withoutCredentials(value)),
     )
     .default('file:data/keycard.db'),
+  // PostgreSQL only (ignored on SQLite): each instance's pool and its timeouts.
+  DATABASE_POOL_MAX: wholeNumber(1, 1000).default(10),
+  DATABASE_CONNECT_TIMEOUT: duration(SECOND, { examples: '2s, 5s or 30s' }).prefault('5s'),
+  DATABASE_STATEMENT_TIMEOUT: duration(0, { examples: '0 (none), 30s or 1m' }).prefault('30s'),
   ACCESS_TOKEN_TTL: duration(SECOND).prefault('15m'),
   REFRESH_TOKEN_TTL: duration(SECOND).prefault('14d'),
   SESSION_MAX_AGE: duration(SECOND).prefault('90d'),
@@ -204,6 +208,8 @@ export interface Config {
   readonly databaseDialect: DatabaseDialect;
   /** SQLite: a filesystem path, or ':memory:'; null for PostgreSQL. */
   readonly databasePath: string | null;
+  /** PostgreSQL's connection pool (DATABASE_POOL_MAX, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT). */
+  readonly databasePool: { readonly max: number; readonly connectionTimeoutMs: number; readonly statementTimeoutMs: number };
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
   readonly sessionMaxAgeMs: number;
@@ -317,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databaseDialect: POSTGRES_URL.test(e.DATABASE_URL) ? 'postgres' : 'sqlite',
+    databasePool: Object.freeze({ max: e.DATABASE_POOL_MAX, connectionTimeoutMs: e.DATABASE_CONNECT_TIMEOUT, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT }),
     databasePath: POSTGRES_URL.test(e.DATABASE_URL) ? null : e.DATABASE_URL === ':memory:' ? ':memory:' : e.DATABASE_URL.slice('file:'.length),
     accessTokenTtlMs: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: e.REFRESH_TOKEN_TTL,

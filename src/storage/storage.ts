@@ -3,6 +3,7 @@ import type { AuditRepository } from './audit';
 import type { LimiterStore } from './rate-limits';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
+import { openPostgresStorage } from './postgres/storage';
 import { openSqliteStorage } from './sqlite/storage';
 import type { UserRepository } from './users';
 
@@ -42,6 +43,7 @@ export const STORAGE_ADAPTERS: StorageAdapters = {
     if (config.databasePath === null) throw new ConfigError('DATABASE_URL', 'a SQLite database needs file:<path> or :memory:');
     return openSqliteStorage(config.databasePath, options);
   },
+  postgres: (config, options) => openPostgresStorage({ url: config.databaseUrl, pool: config.databasePool, ...options }),
 };
 
 const DIALECT_NAMES: Record<DatabaseDialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };

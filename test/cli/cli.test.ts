@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { createTestDatabase } from '../support/postgres';
 import { tablesAt } from '../support/storage-inspector';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
 
@@ -26,11 +27,20 @@ describe('cli dispatch', () => {
     assert.deepEqual(result, { code: 1, stdout: '', stderr: 'keycard keys:list: JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")\n' });
   });
 
-  it('a PostgreSQL DATABASE_URL is refused with one line while its adapter is not built', async () => {
-    const result = await cli.run(['keys:list'], { env: { DATABASE_URL: 'postgres://keycard@db.internal/keycard' } });
-    assert.equal(result.code, 1);
-    assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^keycard keys:list: DATABASE_URL: PostgreSQL support is not built yet: [^\n]*\n$/);
+  it('migrate works on PostgreSQL too: the schema on a new database, then nothing to apply', async () => {
+    const database = await createTestDatabase();
+    try {
+      const env = { DATABASE_URL: database.url };
+      const first = await cli.run(['migrate'], { env });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^[1-9]\d* migrations? applied; the database is up to date\n$/);
+      assert.deepEqual(await cli.run(['migrate'], { env }), { code: 0, stdout: '0 migrations applied; the database is up to date\n', stderr: '' });
+      const rotated = await cli.run(['keys:rotate'], { env });
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.match((await cli.run(['keys:list'], { env })).stdout, /\bactive\b/);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('migrate creates the schema on a new database, and a second run has nothing to apply', async () => {

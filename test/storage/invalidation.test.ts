@@ -5,6 +5,7 @@ import { SESSION_READS } from '../../src/storage/sessions';
 import type { Storage, StorageOptions } from '../../src/storage/storage';
 import { EmailTakenError, USER_READS, type User } from '../../src/storage/users';
 import { DAY, HOUR } from '../support/clock';
+import { openTestPostgresStorage } from '../support/postgres';
 import { insertSession, insertSessionWithToken, insertUser, openTestStorage } from '../support/storage';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
@@ -182,3 +183,4 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
 }
 
 describeInvalidation('SQLite', (options) => openTestStorage(options));
+describeInvalidation('PostgreSQL', (options) => openTestPostgresStorage(options));

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createApp } from '../../src/app';
-import { ConfigError, loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { openStorage, STORAGE_ADAPTERS, type Storage, type StorageOptions } from '../../src/storage/storage';
+import { createTestDatabase } from '../support/postgres';
+import { tablesAt } from '../support/storage-inspector';
 import { openTestStorage } from '../support/storage';
 
 const POSTGRES_URL = 'postgres://keycard@db.internal/keycard';
@@ -19,11 +20,30 @@ describe('openStorage', () => {
     }
   });
 
-  it('refuses a PostgreSQL URL with one clear line naming DATABASE_URL, while its adapter is not built', async () => {
-    assert.equal(STORAGE_ADAPTERS.postgres, undefined, 'when the adapter lands, this test goes');
-    const refusal = (error: unknown) => error instanceof ConfigError && error.variable === 'DATABASE_URL' && /^DATABASE_URL: PostgreSQL support is not built yet/.test(error.message) && !error.message.includes('\n');
-    await assert.rejects(openStorage(configFor(POSTGRES_URL)), refusal);
-    await assert.rejects(createApp(configFor(POSTGRES_URL)), refusal);
+  it('opens PostgreSQL for a postgres:// URL, migrated, and ping() answers', async () => {
+    const database = await createTestDatabase();
+    try {
+      const storage = await openStorage(configFor(database.url));
+      try {
+        assert.equal(storage.dialect, 'postgres');
+        assert.equal(await storage.ping(), true);
+        assert.deepEqual((await tablesAt(database.url)).filter((name) => !name.startsWith('_')).sort(), ['audit_events', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('an unreachable PostgreSQL stops the open with one line that carries no password', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://keycard:s3cret-pass@127.0.0.1:1/keycard', DATABASE_CONNECT_TIMEOUT: '1s', LOG_LEVEL: 'silent' });
+    await assert.rejects(openStorage(config), (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.doesNotMatch(error.message, /s3cret-pass/);
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
   });
 
   it('takes its adapters from an injectable map: a PostgreSQL opener plugs in there, and is handed the config and options', async () => {

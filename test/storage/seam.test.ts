@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../support/paths';
 const DRIVERS = ['better-sqlite3', 'pg', 'drizzle-orm/better-sqlite3', 'drizzle-orm/node-postgres', 'drizzle-orm/sqlite-core', 'drizzle-orm/pg-core'];
 
 /** The adapters, and the tests of each adapter alone. */
-const ADAPTER_FOLDERS = ['src/storage/sqlite/', 'src/storage/postgres/', 'test/storage/sqlite/', 'test/storage/postgres/'];
+const ADAPTER_FOLDERS = ['src/storage/sqlite/', 'src/storage/postgres/', 'test/storage/sqlite/', 'test/storage/postgres/', 'test/support/postgres.ts'];
 
 /** Not Keycard: reference servers the benchmark compares Keycard with, built on the same packages. */
 const NOT_KEYCARD = ['bench/references/'];

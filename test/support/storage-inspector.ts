@@ -1,7 +1,9 @@
 import { loadConfig } from '../../src/config';
 import type { RefreshToken } from '../../src/storage/sessions';
 import type { Storage } from '../../src/storage/storage';
+import { inspectPostgresStorage } from '../storage/postgres/inspector';
 import { inspectSqliteStorage, sqliteTables } from '../storage/sqlite/inspector';
+import { sqlOn } from './postgres';
 
 /**
  * What a test may ask of the database under a Storage beyond what the repositories offer:
@@ -20,8 +22,8 @@ export function inspectStorage(storage: Storage): StorageInspector {
   switch (storage.dialect) {
     case 'sqlite':
       return inspectSqliteStorage(storage);
-    default:
-      throw new Error(`no storage inspector for ${storage.dialect} yet`);
+    case 'postgres':
+      return inspectPostgresStorage(storage);
   }
 }
 
@@ -31,7 +33,9 @@ export async function tablesAt(databaseUrl: string): Promise<string[]> {
   switch (config.databaseDialect) {
     case 'sqlite':
       return sqliteTables(config.databasePath!);
-    default:
-      throw new Error(`no storage inspector for ${config.databaseDialect} yet`);
+    case 'postgres': {
+      const rows = await sqlOn<{ name: string }>(databaseUrl, "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
+      return rows.map((row) => row.name);
+    }
   }
 }

@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, json, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * The tables of src/db/schema.ts on PostgreSQL: same table and column names, and the same
+ * domain values. Times are `timestamp with time zone` with millisecond precision, read and
+ * written as Date objects (a JavaScript Date holds milliseconds, so nothing is rounded);
+ * `detail` is `json`, not `jsonb`, so an audit event's keys come back in the order written,
+ * as SQLite's text column gives them.
+ */
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    displayName: text('display_name').notNull(),
+    role: text('role', { enum: ['USER', 'ADMIN'] }).notNull().default('USER'),
+    disabledAt: at('disabled_at'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('users_email_unique').on(t.email),
+    index('users_created_at_id_idx').on(t.createdAt, t.id),
+    // The last-ADMIN guard counts these rows under lock: an index keeps that count small.
+    index('users_active_admins_idx').on(t.id).where(sql`${t.role} = 'ADMIN' AND ${t.disabledAt} IS NULL`),
+    check('users_role_check', sql`${t.role} IN ('USER', 'ADMIN')`),
+  ],
+);
+
+/** One login on one device: the family of refresh tokens that rotate from it. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: at('created_at').notNull(),
+    lastUsedAt: at('last_used_at').notNull(),
+    /** Idle expiry: slides forward on each rotation, never past maxExpiresAt. */
+    expiresAt: at('expires_at').notNull(),
+    /** Absolute expiry: no refresh extends a session past it. */
+    maxExpiresAt: at('max_expires_at').notNull(),
+    revokedAt: at('revoked_at'),
+    revokedReason: text('revoked_reason'),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
+    csrfTokenHash: text('csrf_token_hash'),
+  },
+  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
+);
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the token; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: at('created_at').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    rotatedAt: at('rotated_at'),
+    /** Random input of the successor's derivation; lets a grace-window retry get the same successor back. */
+    rotationNonce: text('rotation_nonce'),
+    replacedBy: text('replaced_by'),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_token_hash_unique').on(t.tokenHash),
+    index('refresh_tokens_session_id_idx').on(t.sessionId),
+    // pruneExpired deletes by expiry; SQLite scans, PostgreSQL shared by many instances should not.
+    index('refresh_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+export const signingKeys = pgTable(
+  'signing_keys',
+  {
+    kid: text('kid').primaryKey(),
+    alg: text('alg').notNull(),
+    /** Public key as a JWK (JSON text, as stored on SQLite). */
+    publicJwk: text('public_jwk').notNull(),
+    /** PKCS#8 DER private key, AES-256-GCM encrypted with a key derived from KEYCARD_SECRET. */
+    privateKeyEncrypted: text('private_key_encrypted').notNull(),
+    createdAt: at('created_at').notNull(),
+    activatesAt: at('activates_at').notNull(),
+    retiredAt: at('retired_at'),
+  },
+  (t) => [index('signing_keys_created_at_idx').on(t.createdAt)],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    at: at('at').notNull(),
+    type: text('type').notNull(),
+    userId: text('user_id'),
+    actorId: text('actor_id'),
+    sessionId: text('session_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    detail: json('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_user_id_at_idx').on(t.userId, t.at)],
+);
+
+/**
+ * rate-limiter-flexible's RateLimiterPostgres table, created here rather than by the library
+ * (which creates it lazily and refuses calls until then). Its insert names no columns, so the
+ * order is the library's: key, points, expire (epoch milliseconds). `key` is text, not the
+ * library's varchar(255): a key holds an email address, which SQLite's TEXT does not bound either.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull().default(0),
+    expire: bigint('expire', { mode: 'number' }),
+  },
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
+
+/** The columns of a UserListRow, in the order of src/db/schema.ts's userListColumns. */
+export const userListColumns = {
+  id: users.id,
+  email: users.email,
+  displayName: users.displayName,
+  role: users.role,
+  disabledAt: users.disabledAt,
+  createdAt: users.createdAt,
+};

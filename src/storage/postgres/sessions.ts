@@ -1,0 +1,190 @@
+import crypto from 'node:crypto';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import type pg from 'pg';
+import type { SessionRepository, ViewerState } from '../sessions';
+import { createViewerStateCache, type ViewerStateChanges } from '../viewer-state-cache';
+import { inTransaction, notifyViewerStateChanged, retryingStatement, writeAudit, type PgDb } from './database';
+import { translatingErrors } from './errors';
+import { refreshTokens, sessions, userListColumns, users } from './schema';
+import { endLiveSessionsOfUser } from './users';
+
+/** Sessions remembered by the viewer-state cache: ~1 KB each (as on SQLite). */
+const VIEWER_CACHE_ENTRIES = 10_000;
+
+/**
+ * The rotation of a refresh token in one statement, so one round trip and no lock held between
+ * statements: the conditional UPDATE is the guard (`rotated_at IS NULL`), and the successor, the
+ * session's new expiry and the audit event are written only from its RETURNING row. PostgreSQL
+ * runs every data-modifying WITH clause to completion in the statement's one implicit
+ * transaction: all of it commits or none. Two instances rotating one token at once: the second
+ * UPDATE waits for the first's row lock, re-checks `rotated_at IS NULL` against the committed
+ * row, matches nothing, and so writes nothing (it returns 0).
+ */
+const ROTATE_SQL = `
+WITH marked AS (
+  UPDATE refresh_tokens
+     SET rotated_at = $1::timestamptz, rotation_nonce = $2, replaced_by = $3
+   WHERE id = $4 AND rotated_at IS NULL
+  RETURNING id
+), successor AS (
+  INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at)
+  SELECT $3, $5, $6, $7::timestamptz, $8::timestamptz FROM marked
+), touched AS (
+  UPDATE sessions SET last_used_at = $1::timestamptz, expires_at = $9::timestamptz
+   WHERE id = $5 AND EXISTS (SELECT 1 FROM marked)
+), audited AS (
+  INSERT INTO audit_events (id, at, type, user_id, actor_id, session_id, ip, user_agent, detail)
+  SELECT $10, $1::timestamptz, $11, $12, $13, $14, $15, $16, $17::json FROM marked
+)
+SELECT count(*)::int AS rotated FROM marked`;
+
+export interface PostgresSessionRepositoryOptions {
+  /** The LISTEN side: its version moves on every other instance's committed change (viewer-state-listener.ts). */
+  databaseVersion(): number | null;
+  /** Counts the session checks that read the database (diagnostics and tests). */
+  onViewerStateRead?(): void;
+}
+
+export function createPostgresSessionRepository(
+  db: PgDb,
+  pool: pg.Pool,
+  changes: ViewerStateChanges,
+  options: PostgresSessionRepositoryOptions,
+): SessionRepository {
+  const viewerCache = createViewerStateCache({ changes, databaseVersion: options.databaseVersion, maxEntries: VIEWER_CACHE_ENTRIES });
+  const onViewerStateRead = options.onViewerStateRead ?? (() => {});
+  const viewerState = db
+    .select({
+      sessionId: sessions.id,
+      userId: sessions.userId,
+      role: users.role,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+      disabledAt: users.disabledAt,
+      user: userListColumns,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .prepare('kc_viewer_state');
+  const refreshState = db
+    .select({
+      token: {
+        id: refreshTokens.id,
+        expiresAt: refreshTokens.expiresAt,
+        rotatedAt: refreshTokens.rotatedAt,
+        rotationNonce: refreshTokens.rotationNonce,
+        replacedBy: refreshTokens.replacedBy,
+      },
+      session: {
+        id: sessions.id,
+        csrfTokenHash: sessions.csrfTokenHash,
+        revokedAt: sessions.revokedAt,
+        expiresAt: sessions.expiresAt,
+        maxExpiresAt: sessions.maxExpiresAt,
+      },
+      user: userListColumns,
+    })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, sql.placeholder('hash')))
+    .prepare('kc_refresh_state');
+  const tokenById = db.select().from(refreshTokens).where(eq(refreshTokens.id, sql.placeholder('id'))).prepare('kc_token_by_id');
+  const sessionById = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare('kc_session_by_id');
+
+  return translatingErrors<SessionRepository>({
+    async create(session, token, audit) {
+      await inTransaction(db, async (tx) => {
+        await tx.insert(sessions).values({ userAgent: null, ip: null, csrfTokenHash: null, ...session });
+        await tx.insert(refreshTokens).values({ ...token, sessionId: session.id });
+        await writeAudit(tx, session.createdAt, audit);
+      });
+    },
+    async findById(id) {
+      return (await sessionById.execute({ id }))[0];
+    },
+    async findViewerState(id, nowMs) {
+      return viewerCache.read(id, nowMs, async (): Promise<ViewerState | undefined> => {
+        onViewerStateRead();
+        return (await viewerState.execute({ id }))[0];
+      });
+    },
+    async findRefreshState(hash) {
+      return (await refreshState.execute({ hash }))[0];
+    },
+    async findTokenById(id) {
+      return (await tokenById.execute({ id }))[0];
+    },
+    async rotate(r) {
+      const { audit } = r;
+      // Encoded here, before anything is sent: a detail JSON cannot encode throws its TypeError, as on SQLite.
+      const detail = audit.detail === undefined || audit.detail === null ? null : JSON.stringify(audit.detail);
+      // The statement is its own transaction: one that PostgreSQL aborted (a deadlock with a
+      // prune deleting the same session) wrote nothing and may simply run again.
+      const result = await retryingStatement(() => pool.query<{ rotated: number }>({
+        name: 'kc_rotate',
+        text: ROTATE_SQL,
+        values: [
+          r.at.toISOString(),
+          r.nonce,
+          r.successor.id,
+          r.tokenId,
+          r.sessionId,
+          r.successor.tokenHash,
+          r.successor.createdAt.toISOString(),
+          r.successor.expiresAt.toISOString(),
+          r.sessionExpiresAt.toISOString(),
+          crypto.randomUUID(),
+          audit.type,
+          audit.userId ?? null,
+          audit.actorId ?? null,
+          audit.sessionId ?? null,
+          audit.ip ?? null,
+          audit.userAgent ?? null,
+          detail,
+        ],
+      }));
+      return result.rows[0]?.rotated === 1;
+    },
+    async revoke(sessionId, reason, at, audit) {
+      return inTransaction(db, async (tx) => {
+        const ended = await tx
+          .update(sessions)
+          .set({ revokedAt: at, revokedReason: reason })
+          .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+        if (audit) await writeAudit(tx, at, audit);
+        if (ended.rowCount === 1) await notifyViewerStateChanged(tx, `session:${sessionId}`);
+        return ended.rowCount === 1;
+      });
+    },
+    async revokeAllForUser(userId, reason, at, { exceptSessionId, audit }) {
+      return inTransaction(db, async (tx) => {
+        const ended = await endLiveSessionsOfUser(tx, userId, reason, at, exceptSessionId);
+        if (audit) await writeAudit(tx, at, { ...audit, detail: { ...audit.detail, sessionsEnded: ended } });
+        if (ended > 0) await notifyViewerStateChanged(tx, `user:${userId}`);
+        return ended;
+      });
+    },
+    async listLiveForUser(userId, now) {
+      return db
+        .select()
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .orderBy(asc(sessions.createdAt));
+    },
+    async pruneExpired(cutoff) {
+      // Only sessions no cache can hold (expired or ended) are deleted: no notification needed.
+      return inTransaction(db, async (tx) => {
+        const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
+        // Tokens go first, explicitly rather than by cascade, so that the count includes them.
+        // A rotated token of a live session is kept until it expires so that its reuse is still recognised as theft.
+        const tokens = await tx
+          .delete(refreshTokens)
+          .where(or(lt(refreshTokens.expiresAt, cutoff), inArray(refreshTokens.sessionId, tx.select({ id: sessions.id }).from(sessions).where(over))));
+        const ended = await tx.delete(sessions).where(over);
+        return { sessions: ended.rowCount ?? 0, refreshTokens: tokens.rowCount ?? 0 };
+      });
+    },
+  });
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
+import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../../src/abuse/attempt-limiter';
+import type { PostgresStorage } from '../../../src/storage/postgres/storage';
+import { sqlOn, storageOpener, useTestDatabase } from '../../support/postgres';
+
+const MINUTE = 60_000;
+
+async function refusal(limiter: AttemptLimiter, key: string): Promise<LimitExceeded> {
+  try {
+    await limiter.take(key);
+  } catch (error) {
+    assert.ok(error instanceof LimitExceeded, `expected LimitExceeded, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the attempt to be refused');
+}
+
+async function takeTimes(limiter: AttemptLimiter, key: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await limiter.take(key);
+}
+
+/**
+ * test/security/attempt-limiter.test.ts on the PostgreSQL store. rate-limiter-flexible reads
+ * Date.now() itself, so these tests move Date with the test runner's mock timers.
+ */
+describe('attempt limiter on PostgreSQL', () => {
+  const database = useTestDatabase();
+  const opener = storageOpener();
+  let a: PostgresStorage;
+  let b: PostgresStorage;
+  before(async () => {
+    a = await opener.open(database.url, { applicationName: 'A' });
+    b = await opener.open(database.url, { applicationName: 'B' });
+  });
+  after(() => opener.closeAll());
+  afterEach(() => sqlOn(database.url, 'TRUNCATE rate_limits'));
+
+  it('login blocks grow: one window, then twice as long each time, up to the maximum', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(a.limiterStore, { name: 'LOGIN_TEST', points: 2, windowMs: 15 * MINUTE, maxBlockMs: 60 * MINUTE });
+    const seen: number[] = [];
+    for (let block = 0; block < 4; block++) {
+      await takeTimes(limiter, 'k', 2);
+      const first = await refusal(limiter, 'k');
+      assert.equal(first.blockStarted, true);
+      seen.push(first.retryAfterMs);
+      const during = await refusal(limiter, 'k');
+      assert.equal(during.blockStarted, false, 'one block is started (and audited) once');
+      t.mock.timers.tick(first.retryAfterMs - 1000);
+      await refusal(limiter, 'k');
+      t.mock.timers.tick(1001);
+    }
+    assert.deepEqual(seen, [15 * MINUTE, 30 * MINUTE, 60 * MINUTE, 60 * MINUTE]);
+  });
+
+  it('reset forgets failures and strikes: the next block is one window again', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(a.limiterStore, { name: 'LOGIN_TEST', points: 1, windowMs: MINUTE, maxBlockMs: 10 * MINUTE });
+    await limiter.take('k');
+    assert.equal((await refusal(limiter, 'k')).retryAfterMs, MINUTE);
+    t.mock.timers.tick(MINUTE + 1);
+    await limiter.reset('k');
+    await limiter.take('k');
+    assert.equal((await refusal(limiter, 'k')).retryAfterMs, MINUTE);
+  });
+
+  it('without back-off a block lasts until the window ends, and the next window starts afresh', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(a.limiterStore, { name: 'SIGNUP_TEST', points: 2, windowMs: 10 * MINUTE });
+    await limiter.take('ip');
+    t.mock.timers.tick(4 * MINUTE);
+    await limiter.take('ip');
+    assert.equal((await refusal(limiter, 'ip')).retryAfterMs, 6 * MINUTE);
+    t.mock.timers.tick(6 * MINUTE + 1);
+    await takeTimes(limiter, 'ip', 2);
+  });
+
+  it('a refund gives one attempt back; keys and limiters do not share counts', async () => {
+    const x = createAttemptLimiter(a.limiterStore, { name: 'A', points: 1, windowMs: MINUTE });
+    const y = createAttemptLimiter(a.limiterStore, { name: 'B', points: 1, windowMs: MINUTE });
+    await x.take('k');
+    await x.refund('k');
+    await x.take('k');
+    await refusal(x, 'k');
+    await x.take('other');
+    await y.take('k');
+  });
+
+  it('failures recorded after the fact: the one that reaches the limit starts the block, check() refuses until the window ends', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createAttemptLimiter(a.limiterStore, { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
+    await limiter.check('ip');
+    assert.equal(await limiter.fail('ip'), null);
+    await limiter.check('ip');
+    const block = await limiter.fail('ip');
+    assert.ok(block?.blockStarted);
+    assert.equal(block.retryAfterMs, MINUTE);
+    t.mock.timers.tick(10_000);
+    await assert.rejects(limiter.check('ip'), (error: unknown) => error instanceof LimitExceeded && !error.blockStarted && error.retryAfterMs === 50_000);
+    assert.equal(await limiter.fail('ip'), null, 'a later failure starts no second block');
+    t.mock.timers.tick(50_001);
+    await limiter.check('ip');
+  });
+
+  it('counters survive a new storage on the same database (a restart), and expired ones are cleared', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    await createAttemptLimiter(a.limiterStore, { name: 'A', points: 1, windowMs: MINUTE }).take('k');
+    const restarted = await opener.open(database.url);
+    await refusal(createAttemptLimiter(restarted.limiterStore, { name: 'A', points: 1, windowMs: MINUTE }), 'k');
+    t.mock.timers.tick(2 * MINUTE);
+    assert.ok((await restarted.limiterStore.clearExpired()) >= 1);
+    assert.deepEqual(await sqlOn(database.url, 'SELECT count(*)::int AS n FROM rate_limits'), [{ n: 0 }]);
+  });
+
+  it('two instances count the same attempts: a guesser gets no fresh budget on another instance', async () => {
+    const onA = createAttemptLimiter(a.limiterStore, { name: 'LOGIN_ACCOUNT', points: 3, windowMs: MINUTE });
+    const onB = createAttemptLimiter(b.limiterStore, { name: 'LOGIN_ACCOUNT', points: 3, windowMs: MINUTE });
+    await onA.take('someone@example.com');
+    await onB.take('someone@example.com');
+    await onA.take('someone@example.com');
+    assert.equal((await refusal(onB, 'someone@example.com')).blockStarted, true);
+  });
+
+  it('concurrent attempts on two instances cannot all slip through: exactly `points` pass', async () => {
+    const onA = createAttemptLimiter(a.limiterStore, { name: 'LOGIN_RACE', points: 5, windowMs: MINUTE });
+    const onB = createAttemptLimiter(b.limiterStore, { name: 'LOGIN_RACE', points: 5, windowMs: MINUTE });
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? onA : onB).take('k')));
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 5);
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as LimitExceeded);
+    assert.ok(refused.every((e) => e instanceof LimitExceeded));
+    assert.equal(refused.filter((e) => e.blockStarted).length, 1, 'the block is started once');
+  });
+
+  it('a key longer than 255 characters is counted (SQLite TEXT does not bound it either)', async () => {
+    const limiter = createAttemptLimiter(a.limiterStore, { name: 'LOGIN_ACCOUNT', points: 1, windowMs: MINUTE });
+    const long = `${'x'.repeat(300)}@example.com`;
+    await limiter.take(long);
+    await refusal(limiter, long);
+  });
+});
