@@ -55,7 +55,8 @@ export interface App {
 export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const storage = deps.storage ?? (await openStorage(config));
+  const storage =
+    deps.storage ?? (await openStorage(config, { onBackgroundError: (error) => logger.warn({ err: error }, 'database connection error; requests retry on a new connection') }));
   try {
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });

@@ -30,6 +30,8 @@ export interface StorageOptions {
   onMigrated?(applied: number): void;
   /** Called whenever the session check reads the database instead of its cache (tests count these). */
   onViewerStateRead?(): void;
+  /** Errors no caller waits for (PostgreSQL: an idle pooled connection closed, the LISTEN connection lost): to log. */
+  onBackgroundError?(error: unknown): void;
 }
 
 /** Opens one kind of database from the config with its migrations applied; the Storage owns its connections until close(). */

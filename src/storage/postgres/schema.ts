@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, json, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
- * The tables of src/db/schema.ts on PostgreSQL: same table and column names, and the same
+ * The tables of src/storage/sqlite/schema.ts on PostgreSQL: same table and column names, and the same
  * domain values. Times are `timestamp with time zone` with millisecond precision, read and
  * written as Date objects (a JavaScript Date holds milliseconds, so nothing is rounded);
  * `detail` is `json`, not `jsonb`, so an audit event's keys come back in the order written,
@@ -127,7 +127,7 @@ export const rateLimits = pgTable(
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
 );
 
-/** The columns of a UserListRow, in the order of src/db/schema.ts's userListColumns. */
+/** The columns of a UserListRow, in the order of src/storage/sqlite/schema.ts's userListColumns. */
 export const userListColumns = {
   id: users.id,
   email: users.email,
