@@ -16,7 +16,6 @@ export interface CliContext {
   storage(): Promise<Storage>;
   /** Migrations applied by opening storage() in this run. */
   appliedMigrations(): Promise<number>;
-  /** The signing keys, loaded (and so checked against KEYCARD_SECRET) like the server does. */
   /** The key set, opened once; `createFirstKey` as in KeySetOptions (keys:rotate creates the first key in production too). */
   keySet(options?: { createFirstKey?: boolean }): Promise<KeySet>;
   accounts(): Promise<AccountService>;

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config';
 import { KeycardError } from '../errors';
 import { CliError, UsageError } from './cli-error';
 import type { CliCommand } from './command';
+import { dbCopyCommand } from './commands/db-copy';
 import { keysListCommand } from './commands/keys-list';
 import { keysRotateCommand } from './commands/keys-rotate';
 import { migrateCommand } from './commands/migrate';
@@ -17,6 +18,7 @@ import { createCliContext } from './context';
 /** `npm run cli -- <command>`: operator commands on the database of DATABASE_URL, no HTTP server. */
 const COMMANDS: readonly CliCommand[] = [
   migrateCommand,
+  dbCopyCommand,
   userCreateCommand,
   userSetRoleCommand,
   keysRotateCommand,

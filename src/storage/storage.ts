@@ -59,3 +59,6 @@ export async function openStorage(config: Config, options: StorageOptions & { ad
   }
   return open(config, adapterOptions);
 }
+
+/** Moving an installation from SQLite to PostgreSQL (the CLI's db:copy). */
+export { copySqliteToPostgres, CopyTargetNotEmptyError, type CopyCounts } from './postgres/copy-from-sqlite';
