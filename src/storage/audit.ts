@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { AuditEventInput } from '../audit/audit-event';
 
 /** An audit event as stored; `type` is one of AuditEventType's values, stored as text. */
@@ -11,6 +12,21 @@ export interface AuditEvent {
   ip: string | null;
   userAgent: string | null;
   detail: Record<string, unknown> | null;
+}
+
+/** The event as every adapter stores it: a new id, absent origin fields as null. */
+export function newAuditEvent(at: Date, event: AuditEventInput): AuditEvent {
+  return {
+    id: crypto.randomUUID(),
+    at,
+    type: event.type,
+    userId: event.userId ?? null,
+    actorId: event.actorId ?? null,
+    sessionId: event.sessionId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent ?? null,
+    detail: event.detail ?? null,
+  };
 }
 
 export interface AuditPageQuery {

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { AuditEventInput } from '../../audit/audit-event';
@@ -6,6 +5,7 @@ import type { ViewerStateChanges } from '../viewer-state-cache';
 import { isRetryable } from './errors';
 import * as schema from './schema';
 import { auditEvents } from './schema';
+import { newAuditEvent } from '../audit';
 import { VIEWER_STATE_CHANNEL } from './viewer-state-listener';
 
 export type PgDb = NodePgDatabase<typeof schema>;
@@ -61,22 +61,7 @@ export async function notifyViewerStateChanged(tx: PgWriter, subject: string): P
 }
 
 
-/** The row of one audit event, as src/audit/audit.repository.ts's writer builds it. */
-export function auditRow(at: Date, event: AuditEventInput) {
-  return {
-    id: crypto.randomUUID(),
-    at,
-    type: event.type,
-    userId: event.userId ?? null,
-    actorId: event.actorId ?? null,
-    sessionId: event.sessionId ?? null,
-    ip: event.ip ?? null,
-    userAgent: event.userAgent ?? null,
-    detail: event.detail ?? null,
-  };
-}
-
 /** Writes one audit event; given a transaction, it commits or rolls back with it. */
 export async function writeAudit(writer: PgWriter, at: Date, event: AuditEventInput): Promise<void> {
-  await writer.insert(auditEvents).values(auditRow(at, event));
+  await writer.insert(auditEvents).values(newAuditEvent(at, event));
 }

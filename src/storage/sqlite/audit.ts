@@ -1,7 +1,6 @@
-import crypto from 'node:crypto';
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AuditEventInput } from '../../audit/audit-event';
-import type { AuditRepository, AuditPageQuery } from '../audit';
+import { newAuditEvent, type AuditRepository, type AuditPageQuery } from '../audit';
 import type { Db } from './client';
 import { auditEvents } from './schema';
 
@@ -28,17 +27,7 @@ export function createAuditWriter(db: Db): AuditWriter {
     })
     .prepare();
   return (at, event) => {
-    insert.run({
-      id: crypto.randomUUID(),
-      at,
-      type: event.type,
-      userId: event.userId ?? null,
-      actorId: event.actorId ?? null,
-      sessionId: event.sessionId ?? null,
-      ip: event.ip ?? null,
-      userAgent: event.userAgent ?? null,
-      detail: event.detail ?? null,
-    });
+    insert.run({ ...newAuditEvent(at, event) });
   };
 }
 
