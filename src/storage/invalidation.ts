@@ -15,7 +15,8 @@ export function methodNames(object: object): string[] {
 }
 
 /**
- * The repository as callers get it: every method that is not one of its declared `reads` bumps
+ * The repository as callers get it: every method that is not one of its declared `reads` (or of
+ * the few writes declared unable to change a cached viewer state, each proved by a test) bumps
  * `changes` once it has settled (resolved or thrown), so the session check's cache never serves
  * a viewer state read before it. This is the only place users and sessions writes are followed
  * by a bump, and it fails safe: a method added to a repository later is a write until it is
@@ -23,14 +24,19 @@ export function methodNames(object: object): string[] {
  * read in between cache the old state under the new version); a failed write costs one cache
  * miss, never a stale answer.
  */
-export function invalidatingWrites<R extends object>(repository: R, reads: readonly string[], changes: ViewerStateChanges): R {
+export function invalidatingWrites<R extends object>(
+  repository: R,
+  declared: { reads: readonly string[]; keepingViewerStates: readonly string[] },
+  changes: ViewerStateChanges,
+): R {
   const methods = methodNames(repository);
-  const unknown = reads.filter((name) => !methods.includes(name));
-  if (unknown.length > 0) throw new Error(`declared reads that are not methods of the repository: ${unknown.join(', ')}`);
+  const passThrough = [...declared.reads, ...declared.keepingViewerStates];
+  const unknown = passThrough.filter((name) => !methods.includes(name));
+  if (unknown.length > 0) throw new Error(`declared reads or keeping writes that are not methods of the repository: ${unknown.join(', ')}`);
   const wrapped: Record<string, unknown> = {};
   for (const name of methods) {
     const method = (repository as Record<string, (...args: unknown[]) => unknown>)[name]!;
-    wrapped[name] = reads.includes(name)
+    wrapped[name] = passThrough.includes(name)
       ? method.bind(repository)
       : async (...args: unknown[]) => {
           try {

@@ -108,3 +108,13 @@ export interface SessionRepository {
  * included, invalidates the session check's cache (src/storage/invalidation.ts).
  */
 export const SESSION_READS = ['findById', 'findViewerState', 'findRefreshState', 'findTokenById', 'listLiveForUser'] as const satisfies readonly (keyof SessionRepository)[];
+
+/**
+ * Writes that cannot make a cached viewer state wrong, so they leave the cache valid: `create`
+ * adds a session nobody has cached; `rotate` only slides a session's idle expiry later, and a
+ * cached state is read again once its own (earlier) expiry has passed (isLiveViewerState), so
+ * it errs on the safe side. Without this, every refresh anywhere would send every other
+ * session's next check to the database. test/storage/invalidation.test.ts proves each keeps
+ * every cached state consistent with a fresh read.
+ */
+export const SESSION_WRITES_KEEPING_VIEWER_STATES = ['create', 'rotate'] as const satisfies readonly (keyof SessionRepository)[];

@@ -104,3 +104,12 @@ export interface UserRepository {
  * included, invalidates the session check's cache (src/storage/invalidation.ts).
  */
 export const USER_READS = ['findById', 'findByEmail', 'page', 'count'] as const satisfies readonly (keyof UserRepository)[];
+
+/**
+ * Writes that cannot change a viewer state the cache may hold, so they leave it valid: `create`
+ * makes a user who has no session yet; `upgradePasswordHash` replaces a hash by one of the same
+ * password, and a viewer state carries no hash. test/storage/invalidation.test.ts proves each
+ * keeps every cached state equal to a fresh read. Anything not listed here or in USER_READS
+ * invalidates.
+ */
+export const USER_WRITES_KEEPING_VIEWER_STATES = ['create', 'upgradePasswordHash'] as const satisfies readonly (keyof UserRepository)[];

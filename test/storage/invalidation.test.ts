@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { methodNames } from '../../src/storage/invalidation';
-import { SESSION_READS } from '../../src/storage/sessions';
+import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../../src/storage/sessions';
 import type { Storage, StorageOptions } from '../../src/storage/storage';
-import { EmailTakenError, USER_READS, type User } from '../../src/storage/users';
+import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES, type User } from '../../src/storage/users';
 import { DAY, HOUR } from '../support/clock';
 import { openTestPostgresStorage } from '../support/postgres';
 import { insertSession, insertSessionWithToken, insertUser, openTestStorage } from '../support/storage';
@@ -13,7 +13,9 @@ const LATER = new Date(NOW.getTime() + 14 * DAY);
 
 /** A cached session (`watched`) and a bystander every write below acts on, so only invalidation can explain a new read. */
 interface Fixture {
+  watched: User;
   watchedSessionId: string;
+  watchedTokenId: string;
   other: User;
   otherSessionId: string;
   otherTokenId: string;
@@ -28,10 +30,6 @@ type WriteCase = (storage: Storage, f: Fixture) => Promise<void>;
  */
 const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
   users: {
-    async create(storage) {
-      const user = await storage.users.create({ id: 'new', email: 'new@example.com', passwordHash: 'h', displayName: 'n', role: 'USER', createdAt: NOW }, { type: 'SIGNUP', userId: 'new' });
-      assert.equal(user.id, 'new');
-    },
     async setRole(storage, f) {
       assert.equal((await storage.users.setRole(f.other.id, { role: 'ADMIN', at: NOW, audit: { type: 'ROLE_CHANGED' } })).kind, 'CHANGED');
     },
@@ -39,34 +37,11 @@ const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, Write
       const change = { expectedPasswordHash: 'old-hash', passwordHash: 'new-hash', at: NOW, keepSessionId: f.otherSessionId, revokeReason: 'PASSWORD_CHANGED', audit: { type: 'PASSWORD_CHANGED' as const } };
       assert.deepEqual(await storage.users.changePassword(f.other.id, change), { sessionsEnded: 0 });
     },
-    async upgradePasswordHash(storage, f) {
-      assert.equal(await storage.users.upgradePasswordHash(f.other.id, 'old-hash', 'rehashed'), true);
-    },
     async setDisabled(storage, f) {
       assert.equal((await storage.users.setDisabled(f.other.id, { disabled: true, at: NOW, revokeReason: 'USER_DISABLED', audit: { type: 'USER_DISABLED' } })).kind, 'CHANGED');
     },
   },
   sessions: {
-    async create(storage, f) {
-      await storage.sessions.create(
-        { id: 'new-session', userId: f.other.id, createdAt: NOW, lastUsedAt: NOW, expiresAt: LATER, maxExpiresAt: LATER },
-        { id: 'new-token', tokenHash: 'new-hash', createdAt: NOW, expiresAt: LATER },
-        { type: 'LOGIN_SUCCEEDED', userId: f.other.id, sessionId: 'new-session' },
-      );
-      assert.ok(await storage.sessions.findById('new-session'));
-    },
-    async rotate(storage, f) {
-      const rotated = await storage.sessions.rotate({
-        tokenId: f.otherTokenId,
-        at: new Date(NOW.getTime() + HOUR),
-        nonce: 'nonce',
-        successor: { id: 'successor', tokenHash: 'successor-hash', createdAt: NOW, expiresAt: LATER },
-        sessionId: f.otherSessionId,
-        sessionExpiresAt: LATER,
-        audit: { type: 'TOKEN_REFRESHED' },
-      });
-      assert.equal(rotated, true);
-    },
     async revoke(storage, f) {
       assert.equal(await storage.sessions.revoke(f.otherSessionId, 'LOGOUT', NOW, null), true);
     },
@@ -80,7 +55,47 @@ const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, Write
   },
 };
 
+/**
+ * The writes declared unable to change a cached viewer state, each done to the WATCHED user or
+ * session itself (the hardest case): afterwards the cache must still be served, and agree with
+ * storage (see the test using KEEPING below).
+ */
+const KEEPING: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
+  users: {
+    async create(storage) {
+      const user = await storage.users.create({ id: 'new', email: 'new@example.com', passwordHash: 'h', displayName: 'n', role: 'USER', createdAt: NOW }, { type: 'SIGNUP', userId: 'new' });
+      assert.equal(user.id, 'new');
+    },
+    async upgradePasswordHash(storage, f) {
+      assert.equal(await storage.users.upgradePasswordHash(f.watched.id, 'old-hash', 'rehashed'), true);
+    },
+  },
+  sessions: {
+    async create(storage, f) {
+      await storage.sessions.create(
+        { id: 'new-session', userId: f.watched.id, createdAt: NOW, lastUsedAt: NOW, expiresAt: LATER, maxExpiresAt: LATER },
+        { id: 'new-token', tokenHash: 'new-hash', createdAt: NOW, expiresAt: LATER },
+        { type: 'LOGIN_SUCCEEDED', userId: f.watched.id, sessionId: 'new-session' },
+      );
+      assert.ok(await storage.sessions.findById('new-session'));
+    },
+    async rotate(storage, f) {
+      const rotated = await storage.sessions.rotate({
+        tokenId: f.watchedTokenId,
+        at: new Date(NOW.getTime() + HOUR),
+        nonce: 'nonce',
+        successor: { id: 'successor', tokenHash: 'successor-hash', createdAt: NOW, expiresAt: new Date(LATER.getTime() + DAY) },
+        sessionId: f.watchedSessionId,
+        sessionExpiresAt: new Date(LATER.getTime() + DAY),
+        audit: { type: 'TOKEN_REFRESHED' },
+      });
+      assert.equal(rotated, true);
+    },
+  },
+};
+
 const READS = { users: USER_READS as readonly string[], sessions: SESSION_READS as readonly string[] };
+const KEEPS = { users: USER_WRITES_KEEPING_VIEWER_STATES as readonly string[], sessions: SESSION_WRITES_KEEPING_VIEWER_STATES as readonly string[] };
 
 /**
  * Proves, for one adapter, that every write to users and sessions invalidates the session
@@ -93,14 +108,14 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
     let reads = 0;
     const storage = await open({ onViewerStateRead: () => void reads++ });
     const watched = await insertUser(storage, NOW);
-    const watchedSessionId = await insertSession(storage, watched.id, NOW, LATER);
+    const { sessionId: watchedSessionId, tokenId: watchedTokenId } = await insertSessionWithToken(storage, watched.id, NOW, LATER);
     const other = await insertUser(storage, NOW);
     const { sessionId: otherSessionId, tokenId: otherTokenId } = await insertSessionWithToken(storage, other.id, NOW, LATER);
     const check = () => storage.sessions.findViewerState(watchedSessionId, NOW.getTime());
     assert.ok(await check());
     assert.ok(await check());
     assert.equal(reads, 1, 'the second check is served from the cache');
-    return { storage, check, reads: () => reads, fixture: { watchedSessionId, other, otherSessionId, otherTokenId } };
+    return { storage, check, reads: () => reads, fixture: { watched, watchedSessionId, watchedTokenId, other, otherSessionId, otherTokenId } };
   }
 
   describe(`every write to users and sessions invalidates the session check's cache: ${name}`, () => {
@@ -109,8 +124,9 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
         const probe = await open({});
         const methods = methodNames(probe[repository]);
         await probe.close();
-        const writes = methods.filter((method) => !READS[repository].includes(method));
+        const writes = methods.filter((method) => !READS[repository].includes(method) && !KEEPS[repository].includes(method));
         assert.deepEqual(writes, Object.keys(WRITES[repository]).sort(), `${repository}: a method without a case in WRITES (or a case for a method that is gone)`);
+        assert.deepEqual([...KEEPS[repository]].sort(), Object.keys(KEEPING[repository]).sort(), `${repository}: every write declared keeping has a case in KEEPING`);
         for (const method of writes) {
           const { storage, check, reads, fixture } = await warmed();
           try {
@@ -120,6 +136,36 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
             assert.equal(reads(), 2, `${repository}.${method} must invalidate: the next check reads storage again`);
             await check();
             assert.equal(reads(), 2, `${repository}.${method}: afterwards the check is cached again`);
+          } finally {
+            await storage.close();
+          }
+        }
+      });
+    }
+
+    for (const repository of ['users', 'sessions'] as const) {
+      it(`${repository}: a write declared keeping, done to the cached session itself, leaves the cache served and in agreement with storage`, async () => {
+        for (const method of Object.keys(KEEPING[repository])) {
+          const { storage, check, reads, fixture } = await warmed();
+          try {
+            await KEEPING[repository][method]!(storage, fixture);
+            const cached = await check();
+            assert.equal(reads(), 1, `${repository}.${method} keeps the cache`);
+            const session = await storage.sessions.findById(fixture.watchedSessionId);
+            const user = await storage.users.findById(fixture.watched.id);
+            assert.ok(cached && session && user);
+            // What a request is decided by is exactly what storage says...
+            assert.deepEqual(
+              { revokedAt: cached.revokedAt, disabledAt: cached.disabledAt, role: cached.role, userId: cached.userId },
+              { revokedAt: session.revokedAt, disabledAt: user.disabledAt, role: user.role, userId: session.userId },
+              `${repository}.${method}`,
+            );
+            assert.deepEqual(
+              { id: cached.user.id, email: cached.user.email, displayName: cached.user.displayName, role: cached.user.role },
+              { id: user.id, email: user.email, displayName: user.displayName, role: user.role },
+            );
+            // ...and the cached idle expiry is never later than the stored one (a slide only moves it later).
+            assert.ok(cached.expiresAt.getTime() <= session.expiresAt.getTime(), `${repository}.${method}: expiresAt`);
           } finally {
             await storage.close();
           }
@@ -154,10 +200,8 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
     it('a write that fails invalidates too', async () => {
       const { storage, check, reads, fixture } = await warmed();
       try {
-        await assert.rejects(
-          storage.users.create({ id: 'dup', email: fixture.other.email, passwordHash: 'h', displayName: 'd', role: 'USER', createdAt: NOW }, { type: 'SIGNUP' }),
-          EmailTakenError,
-        );
+        // An audit detail JSON cannot encode makes the write throw, and roll back.
+        await assert.rejects(storage.users.setRole(fixture.other.id, { role: 'ADMIN', at: NOW, audit: { type: 'ROLE_CHANGED', detail: { n: 1n } } }), TypeError);
         await check();
         assert.equal(reads(), 2);
       } finally {
@@ -168,8 +212,8 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
     it('the invalidation comes once the write has settled, not before it committed', async () => {
       const { storage, check, reads, fixture } = await warmed();
       try {
-        const pending = WRITES.sessions.rotate!(storage, fixture);
-        // Asked for in the same turn: the rotation is not committed yet, and the cached state is still the truth.
+        const pending = WRITES.sessions.revoke!(storage, fixture);
+        // Asked for in the same turn: the revocation is not committed yet, and the cached state is still the truth.
         await check();
         assert.equal(reads(), 1);
         await pending;

@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Clock } from '../../clock';
 import { invalidatingWrites } from '../invalidation';
-import { SESSION_READS } from '../sessions';
+import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage } from '../storage';
-import { USER_READS } from '../users';
+import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateChanges } from '../viewer-state-cache';
 import { createPostgresAuditRepository } from './audit';
 import { drizzleOn } from './database';
@@ -138,7 +138,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     dialect: 'postgres',
     // Every write of users and sessions bumps the local version (src/storage/invalidation.ts);
     // the writes that change a viewer state also NOTIFY the other instances in their transaction.
-    users: invalidatingWrites(createPostgresUserRepository(db), USER_READS, changes),
+    users: invalidatingWrites(createPostgresUserRepository(db), { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES }, changes),
     sessions: invalidatingWrites(
       createPostgresSessionRepository(db, pool, changes, {
         // While the LISTEN connection is down, no other instance's commit can be seen: fail closed.
@@ -148,7 +148,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
           options.onViewerStateRead?.();
         },
       }),
-      SESSION_READS,
+      { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
       changes,
     ),
     audit: createPostgresAuditRepository(db),

@@ -1,7 +1,7 @@
 import { invalidatingWrites } from '../invalidation';
-import { SESSION_READS } from '../sessions';
+import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage, StorageOptions } from '../storage';
-import { USER_READS } from '../users';
+import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
 import { createAuditRepository } from './audit';
 import { openDatabase, type DatabaseHandle } from './client';
@@ -40,8 +40,8 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
 
     const storage: Storage = Object.freeze({
       dialect: 'sqlite',
-      users: invalidatingWrites(createUserRepository(handle.db), USER_READS, changes),
-      sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), SESSION_READS, changes),
+      users: invalidatingWrites(createUserRepository(handle.db), { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES }, changes),
+      sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
       audit: createAuditRepository(handle.db),
       signingKeys: createSigningKeyRepository(handle.db),
       limiterStore: createSqliteLimiterStore(handle.sqlite),
