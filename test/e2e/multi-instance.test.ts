@@ -293,6 +293,9 @@ describe('three instances on one PostgreSQL database', { timeout: 90_000 }, () =
     // KEYS_RELOAD_INTERVAL=1s, plus the reload's own read.
     assert.ok(Math.max(...seen) < 1500, JSON.stringify(seen));
 
+    // Only once every instance has re-read the keys: before that, an instance that already signs with
+    // the new key has its tokens refused (TOKEN_INVALID) by one that has not (probed: for up to
+    // KEYS_RELOAD_INTERVAL), which is what --activate-in 0 trades for signing at once (docs/cli.md).
     for (const signer of [A, B, C]) {
       const { accessToken } = await signup(signer.url);
       assert.equal(kidOf(accessToken), newKid, `${signer.name} signs with the new key`);
