@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ChangePasswordDocument, LogoutDocument, MeDocument, MySessionsDocument, RevokeSessionDocument, SetUserDisabledDocument, SetUserRoleDocument, UsersDocument } from '../../src/client/generated/graphql';
 import { openStorage, type Storage } from '../../src/storage/storage';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
+import { createSharedTestDatabase, type SharedTestDatabase } from '../support/shared-database';
 import { signedInAdmin } from '../support/users';
 
 /**
@@ -75,19 +73,19 @@ describe('every change to a session or its user reaches the next request, with t
 });
 
 describe('a change committed by another process (the operator CLI, another instance) reaches the next request', () => {
-  let dir: string;
+  let database: SharedTestDatabase;
   let t: TestApp;
   /** A second Storage on the same database: its own connection, its own cache and version, as in another process. */
   let other: Storage;
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-session-check-'));
-    t = await startTestApp({ DATABASE_URL: `file:${path.join(dir, 'keycard.db')}` });
+    database = await createSharedTestDatabase();
+    t = await startTestApp({ DATABASE_URL: database.url });
     other = await openStorage(t.config);
   });
   afterEach(async () => {
     await other.close();
     await t.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await database.remove();
   });
 
   it('a session ended in storage by another process is refused', async () => {
