@@ -15,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,12 +48,18 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-/** Runs one pass; its output goes through, and node's closing summary (ℹ tests … ℹ duration_ms) is kept. */
+/** The signal that interrupted the run, if one did: it is passed on to the pass running, and no next pass starts. */
+let interrupted = null;
+
+/** Runs one pass; its output goes through, and node's closing summary (tests … duration_ms) is kept. */
 function runPass(dialect) {
   const started = Date.now();
   const args = [path.join(root, 'scripts', 'with-postgres.mjs'), process.execPath, '--test', '--test-concurrency=2', ...files];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TEST_DATABASE: dialect } });
-  const forward = (signal) => child.kill(signal);
+  const forward = (signal) => {
+    interrupted = signal;
+    child.kill(signal);
+  };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   let tail = '';
@@ -77,10 +84,11 @@ const results = [];
 for (const dialect of passes) {
   process.stdout.write(`\n=== test pass: ${dialect} (${files.length} files) ===\n`);
   results.push(await runPass(dialect));
+  if (interrupted) break;
 }
 process.stdout.write('\n=== summary ===\n');
 for (const result of results) {
   const verdict = result.code === 0 ? 'passed' : `FAILED (exit ${result.signal ?? result.code})`;
   process.stdout.write(`${result.dialect}: ${verdict} in ${result.seconds.toFixed(1)} s\n${result.summary.replace(/^/gm, '  ')}\n`);
 }
-process.exit(results.every((result) => result.code === 0) ? 0 : 1);
+process.exit(interrupted ? 128 + os.constants.signals[interrupted] : results.every((result) => result.code === 0) ? 0 : 1);

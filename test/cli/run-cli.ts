@@ -33,7 +33,7 @@ export interface CliWorkspace {
    */
   databaseTouched(): Promise<boolean>;
   run(args: readonly string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
-  /** A Keycard server on the same database file, its clock at the real time of the CLI. */
+  /** A Keycard server on the same database, its clock at the real time of the CLI. */
   startApp(clock?: ManualClock): Promise<TestApp>;
   /**
    * What a server's first start leaves in a new database: the schema and one active signing
