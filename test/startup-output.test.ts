@@ -43,15 +43,15 @@ describe('start-up output', () => {
 
   it('in production, where the demo is not served, does not', async () => {
     // Production never creates a signing key at start-up: the operator's keys:rotate does.
-    const cli = createCliWorkspace();
-    const env = { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, DATABASE_URL: `file:${cli.databaseFile}` };
+    const cli = await createCliWorkspace();
+    const env = { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, DATABASE_URL: cli.databaseUrl };
     let stdout = '';
     try {
       const rotated = await cli.run(['keys:rotate'], { env });
       assert.equal(rotated.code, 0, rotated.stderr);
       stdout = await startupOutput(env);
     } finally {
-      cli.remove();
+      await cli.remove();
     }
     assert.match(stdout, /Keycard listening on http:\/\/\S+\/graphql \(production\)/);
     assert.doesNotMatch(stdout, /\/demo/);

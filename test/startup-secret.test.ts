@@ -7,27 +7,33 @@ import { after, before, describe, it } from 'node:test';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { TEST_SECRET } from './support/app';
+import { createSharedTestDatabase, type SharedTestDatabase } from './support/shared-database';
 
 /** The compiled server beside this compiled test: <outDir>/test -> <outDir>/src/main.js. */
 const MAIN = path.resolve(__dirname, '..', 'src', 'main.js');
 
 describe('starting production on a database sealed by `npm run dev`', () => {
   let directory: string;
+  let database: SharedTestDatabase;
 
   before(async () => {
     directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-secret-'));
+    database = await createSharedTestDatabase();
     // What `npm run dev` does on its first start: no KEYCARD_SECRET, so the first signing key
     // is sealed with the development secret.
-    const app = await createApp(loadConfig({ DATABASE_URL: `file:${path.join(directory, 'keycard.db')}`, LOG_LEVEL: 'silent' }));
+    const app = await createApp(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }));
     await app.close();
   });
-  after(() => fs.rmSync(directory, { recursive: true, force: true }));
+  after(async () => {
+    fs.rmSync(directory, { recursive: true, force: true });
+    await database.remove();
+  });
 
   it('exits 1 with one line that says what is wrong and what to do', () => {
-    // `npm start` with a real secret on that file (cwd is the temporary directory: no stray .env).
+    // `npm start` with a real secret on that database (cwd is a temporary directory: no stray .env).
     const result = spawnSync(process.execPath, [MAIN], {
       cwd: directory,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', KEYCARD_SECRET: TEST_SECRET, DATABASE_URL: 'file:keycard.db', PORT: '0', LOG_LEVEL: 'silent' },
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', KEYCARD_SECRET: TEST_SECRET, DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'silent' },
       encoding: 'utf8',
       timeout: 30_000,
     });

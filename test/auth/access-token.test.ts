@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { beforeEach, describe, it } from 'node:test';
+import { after, beforeEach, describe, it } from 'node:test';
 import { createAccessTokenService, type AccessTokenService } from '../../src/auth/access-token';
 import { createKeySet, type KeySet } from '../../src/auth/key-set';
 import { ManualClock, MINUTE, SECOND } from '../support/clock';
+import type { Storage } from '../../src/storage/storage';
 import { openTestStorage } from '../support/storage';
 import { decodeSegment, forgeJwt, hmac } from '../support/tokens';
 
@@ -11,9 +12,15 @@ const ISSUER = 'keycard-test';
 const AUDIENCE = 'keycard-test-api';
 const TTL = 15 * MINUTE;
 
+/** Every storage the tests opened, closed after the file (a PostgreSQL pool would keep the process alive). */
+const opened: Storage[] = [];
+after(() => Promise.all(opened.splice(0).map((storage) => storage.close())));
+
 async function setup() {
   const clock = new ManualClock();
-  const { signingKeys } = await openTestStorage();
+  const storage = await openTestStorage();
+  opened.push(storage);
+  const { signingKeys } = storage;
   const keySet = await createKeySet({ repository: signingKeys, encryptionKey: crypto.randomBytes(32), clock, algorithm: 'ES256' });
   const service = createAccessTokenService({ keySet, clock, issuer: ISSUER, audience: AUDIENCE, ttlMs: TTL, clockToleranceMs: 5 * SECOND });
   return { clock, keySet, service };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import pino from 'pino';
 import { createAccessTokenService } from '../../src/auth/access-token';
@@ -33,8 +33,13 @@ function countingRepository(inner: SigningKeyRepository) {
   return { repository, counts };
 }
 
+/** Every storage the tests opened, closed after the file (a PostgreSQL pool would keep the process alive). */
+const openedStorages: Array<{ close(): Promise<void> }> = [];
+after(() => Promise.all(openedStorages.splice(0).map((opened) => opened.close())));
+
 async function storage() {
   const opened = await openTestStorage();
+  openedStorages.push(opened);
   return { storage: opened, repository: opened.signingKeys, encryptionKey: crypto.randomBytes(32) };
 }
 

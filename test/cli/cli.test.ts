@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createTestDatabase } from '../support/postgres';
 import { tablesAt } from '../support/storage-inspector';
@@ -9,8 +8,8 @@ const COMMANDS = 'migrate, db:copy, user:create, user:set-role, keys:rotate, key
 
 describe('cli dispatch', () => {
   let cli: CliWorkspace;
-  beforeEach(() => {
-    cli = createCliWorkspace();
+  beforeEach(async () => {
+    cli = await createCliWorkspace();
   });
   afterEach(() => cli.remove());
 
@@ -19,7 +18,7 @@ describe('cli dispatch', () => {
     assert.deepEqual(none, { code: 2, stdout: '', stderr: `keycard: missing command (one of: ${COMMANDS}; or help)\n` });
     assert.deepEqual(unknown, { code: 2, stdout: '', stderr: `keycard: unknown command "users:delete" (one of: ${COMMANDS}; or help)\n` });
     assert.deepEqual(option, { code: 2, stdout: '', stderr: "keycard keys:list: unknown option '--all'\n" });
-    assert.equal(fs.existsSync(cli.databaseFile), false);
+    assert.equal(await cli.databaseTouched(), false);
   });
 
   it('a bad environment value stops the command with one line naming the variable', async () => {
@@ -50,7 +49,7 @@ describe('cli dispatch', () => {
     const second = await cli.run(['migrate']);
     assert.deepEqual(second, { code: 0, stdout: '0 migrations applied; the database is up to date\n', stderr: '' });
 
-    const tables = await tablesAt(`file:${cli.databaseFile}`);
+    const tables = await tablesAt(cli.databaseUrl);
     for (const table of ['users', 'sessions', 'refresh_tokens', 'signing_keys', 'audit_events', 'rate_limits']) assert.ok(tables.includes(table), table);
   });
 });

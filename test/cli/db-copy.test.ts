@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { MeDocument, RefreshDocument } from '../../src/client/generated/graphql';
 import { startTestApp } from '../support/app';
 import { call, login, signup, uniqueEmail } from '../support/graphql';
+import { onlyOn } from '../support/dialect';
 import { createTestDatabase } from '../support/postgres';
 import { createCliWorkspace } from './run-cli';
 
-describe('db:copy: from SQLite to PostgreSQL', () => {
+// db:copy reads a SQLite file, which the workspace of the SQLite pass is; the target is a real
+// PostgreSQL database on either pass.
+onlyOn('sqlite')('db:copy: from SQLite to PostgreSQL', () => {
   it('moves users, sessions, refresh tokens and keys: tokens issued on SQLite keep working on PostgreSQL', async () => {
-    const cli = createCliWorkspace();
+    const cli = await createCliWorkspace();
     const database = await createTestDatabase();
     try {
       const before = await cli.startApp();
@@ -37,20 +40,20 @@ describe('db:copy: from SQLite to PostgreSQL', () => {
       const again = await cli.run(['db:copy', '--to', database.url]);
       assert.deepEqual(again, { code: 1, stdout: '', stderr: 'keycard db:copy: the PostgreSQL database already has users: copy into a new, empty database\n' });
     } finally {
-      cli.remove();
+      await cli.remove();
       await database.drop();
     }
   });
 
   it('refuses a --to that is not a PostgreSQL URL (exit 2) and a source that is not a SQLite file (exit 1)', async () => {
-    const cli = createCliWorkspace();
+    const cli = await createCliWorkspace();
     try {
       assert.deepEqual(await cli.run(['db:copy', '--to', 'file:other.db']), { code: 2, stdout: '', stderr: 'keycard db:copy: --to expects a postgres:// or postgresql:// URL\n' });
       assert.deepEqual(await cli.run(['db:copy']), { code: 2, stdout: '', stderr: 'keycard db:copy: --to is required\n' });
       const fromMemory = await cli.run(['db:copy', '--to', 'postgres://nobody@127.0.0.1:1/none'], { env: { DATABASE_URL: ':memory:' } });
       assert.deepEqual(fromMemory, { code: 1, stdout: '', stderr: 'keycard db:copy: DATABASE_URL must name the SQLite file to copy from (file:<path>)\n' });
     } finally {
-      cli.remove();
+      await cli.remove();
     }
   });
 });

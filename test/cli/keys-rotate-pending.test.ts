@@ -6,7 +6,7 @@ import { createCliWorkspace } from './run-cli';
 
 describe('keys:rotate --activate-in 0 while an earlier rotation is pending', () => {
   it('signs with the newest key at once and after the older one was due, and says the pending key will never sign', async () => {
-    const cli = createCliWorkspace();
+    const cli = await createCliWorkspace();
     const t = await cli.startApp();
     try {
       const first = t.app.keySet.signingKey().kid;
@@ -31,7 +31,7 @@ describe('keys:rotate --activate-in 0 while an earlier rotation is pending', () 
       assert.match(listed.stdout, new RegExp(`^${newest}\\s+ES256\\s+active\\s`, 'm'));
     } finally {
       await t.close();
-      cli.remove();
+      await cli.remove();
     }
   });
 });

@@ -16,8 +16,8 @@ const ROTATED = /^published (\S+) \((ES256)\); it signs from (\S+); (\S+) keeps 
 
 describe('keys:rotate and keys:list', () => {
   let cli: CliWorkspace;
-  beforeEach(() => {
-    cli = createCliWorkspace();
+  beforeEach(async () => {
+    cli = await createCliWorkspace();
   });
   afterEach(() => cli.remove());
 
@@ -68,8 +68,8 @@ describe('keys:rotate and keys:list', () => {
 
 describe('keys:list', () => {
   let cli: CliWorkspace;
-  beforeEach(() => {
-    cli = createCliWorkspace();
+  beforeEach(async () => {
+    cli = await createCliWorkspace();
   });
   afterEach(() => cli.remove());
 

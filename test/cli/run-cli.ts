@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { TEST_SECRET, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
+import { TEST_DIALECT } from '../support/dialect';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { tablesAt } from '../support/storage-inspector';
 
 /** The compiled CLI beside this compiled test: <outDir>/test/cli -> <outDir>/src/cli/main.js. */
 export const CLI_MAIN = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -15,33 +18,46 @@ export interface CliResult {
 }
 
 /**
- * A temporary directory with its own database file; the CLI runs there as a child process
+ * A temporary directory with its own database (a SQLite file in it, or under
+ * TEST_DATABASE=postgres a new PostgreSQL database); the CLI runs there as a child process
  * (cwd included, so no stray .env is read) with only the environment given here.
  */
 export interface CliWorkspace {
   readonly directory: string;
-  readonly databaseFile: string;
+  /** The DATABASE_URL of this workspace's database. */
+  readonly databaseUrl: string;
   readonly env: Record<string, string>;
+  /**
+   * Whether anything was created in the database: the SQLite file exists, or the PostgreSQL
+   * database (created empty) has tables. A command that must "open nothing" leaves it false.
+   */
+  databaseTouched(): Promise<boolean>;
   run(args: readonly string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
-  /** A Keycard server on the same database file, its clock at the real time of the CLI. */
+  /** A Keycard server on the same database, its clock at the real time of the CLI. */
   startApp(clock?: ManualClock): Promise<TestApp>;
   /**
    * What a server's first start leaves in a new database: the schema and one active signing
    * key, sealed with this workspace's KEYCARD_SECRET. Returns the key's kid.
    */
   storeFirstSigningKey(): Promise<string>;
-  remove(): void;
+  /** Deletes the directory (and drops the PostgreSQL database). */
+  remove(): Promise<void>;
 }
 
-export function createCliWorkspace(): CliWorkspace {
+export async function createCliWorkspace(): Promise<CliWorkspace> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-cli-'));
   const databaseFile = path.join(directory, 'k.db');
-  const env = { DATABASE_URL: `file:${databaseFile}`, KEYCARD_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
-  const startApp = (clock = new ManualClock(Date.now())) => startTestApp({ DATABASE_URL: `file:${databaseFile}` }, { clock });
+  const database: TestDatabase | undefined = TEST_DIALECT === 'postgres' ? await createTestDatabase() : undefined;
+  const databaseUrl = database?.url ?? `file:${databaseFile}`;
+  const env = { DATABASE_URL: databaseUrl, KEYCARD_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
+  const startApp = (clock = new ManualClock(Date.now())) => startTestApp({ DATABASE_URL: databaseUrl }, { clock });
   return {
     directory,
-    databaseFile,
+    databaseUrl,
     env,
+    async databaseTouched() {
+      return database ? (await tablesAt(databaseUrl)).length > 0 : fs.existsSync(databaseFile);
+    },
     run(args, options = {}) {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [CLI_MAIN, ...args], {
@@ -69,8 +85,9 @@ export function createCliWorkspace(): CliWorkspace {
         await t.close();
       }
     },
-    remove() {
+    async remove() {
       fs.rmSync(directory, { recursive: true, force: true });
+      await database?.drop();
     },
   };
 }

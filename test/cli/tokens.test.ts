@@ -10,8 +10,8 @@ const sessionOf = (accessToken: string) => decodeSegment(accessToken, 1).sid as 
 
 describe('tokens:prune', () => {
   let cli: CliWorkspace;
-  beforeEach(() => {
-    cli = createCliWorkspace();
+  beforeEach(async () => {
+    cli = await createCliWorkspace();
   });
   afterEach(() => cli.remove());
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MeDocument } from '../../src/client/generated/graphql';
 import type { TestApp } from '../support/app';
@@ -10,8 +9,8 @@ const PASSWORD = 'operator chose this one';
 
 describe('user:create', () => {
   let cli: CliWorkspace;
-  beforeEach(() => {
-    cli = createCliWorkspace();
+  beforeEach(async () => {
+    cli = await createCliWorkspace();
   });
   afterEach(() => cli.remove());
 
@@ -28,7 +27,7 @@ describe('user:create', () => {
     results.forEach((result, index) => {
       assert.deepEqual(result, { code: 2, stdout: '', stderr: `keycard user:create: ${cases[index]![1]}\n` });
     });
-    assert.equal(fs.existsSync(cli.databaseFile), false);
+    assert.equal(await cli.databaseTouched(), false);
   });
 
   it('refuses an empty standard input and a password the signup rules refuse, with exit 1', async () => {
@@ -60,12 +59,12 @@ describe('user:set-role', () => {
   let cli: CliWorkspace;
   let t: TestApp;
   beforeEach(async () => {
-    cli = createCliWorkspace();
+    cli = await createCliWorkspace();
     t = await cli.startApp();
   });
   afterEach(async () => {
     await t.close();
-    cli.remove();
+    await cli.remove();
   });
 
   it("changes a running server's user, whose very next request carries the new role", async () => {

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { MeDocument } from '../../src/client/generated/graphql';
@@ -10,6 +7,7 @@ import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
 import { ManualClock } from '../support/clock';
 import { startTestApp, withTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, signup } from '../support/graphql';
+import { createSharedTestDatabase, type SharedTestDatabase } from '../support/shared-database';
 import { decodeSegment } from '../support/tokens';
 
 // jose 6 is ESM-only and this project compiles to CommonJS: load it at run time. Its verifier is
@@ -146,19 +144,19 @@ for (const alg of ['RS256', 'PS256'] as const) {
 }
 
 describe('KEYS_RELOAD_INTERVAL', () => {
-  let directory: string;
-  beforeEach(() => {
-    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-jwks-'));
+  let database: SharedTestDatabase;
+  beforeEach(async () => {
+    database = await createSharedTestDatabase();
   });
-  afterEach(() => {
-    fs.rmSync(directory, { recursive: true, force: true });
+  afterEach(async () => {
+    await database.remove();
   });
 
   it('a rotation made by another instance reaches a running server at its next reload interval, without a restart', async (ctx) => {
     // The reload timer runs on mocked time: the test moves it, so the reload happens exactly
     // when the interval has passed, never earlier and never by luck of the wall clock.
     ctx.mock.timers.enable({ apis: ['setInterval'] });
-    const env = { DATABASE_URL: `file:${path.join(directory, 'k.db')}`, KEYS_RELOAD_INTERVAL: '1s' };
+    const env = { DATABASE_URL: database.url, KEYS_RELOAD_INTERVAL: '1s' };
     const clock = new ManualClock();
     const serving = await startTestApp(env, { clock });
     try {

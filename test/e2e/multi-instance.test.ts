@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TEST_DIALECT } from '../support/dialect';
 import { LoginDocument, LogoutDocument, MeDocument, RefreshDocument, UsersDocument } from '../../src/client/generated/graphql';
 import { hashRefreshToken } from '../../src/auth/refresh-token';
 import { TEST_SECRET } from '../support/app';
@@ -144,7 +145,9 @@ function refusedWithin(instance: Instance, accessToken: string, timeoutMs: numbe
   );
 }
 
-describe('three instances on one PostgreSQL database', { timeout: 90_000 }, () => {
+// PostgreSQL by nature (several processes on one database): registered on the PostgreSQL pass
+// only, with the dialect in its name, like onlyOn() (which takes no describe options).
+if (TEST_DIALECT === 'postgres') describe('[postgres only] three instances on one PostgreSQL database', { timeout: 90_000 }, () => {
   let database: TestDatabase | undefined;
   let A: Instance;
   let B: Instance;

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
 import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../src/abuse/attempt-limiter';
 import { loadConfig } from '../../src/config';
 import { openStorage, type Storage } from '../../src/storage/storage';
+import { createSharedTestDatabase } from '../support/shared-database';
 import { openTestStorage } from '../support/storage';
 
 const MINUTE = 60_000;
@@ -105,8 +103,8 @@ describe("#26 attempt limiter on the storage's counters", () => {
 
   it('counters survive a restart (storage opened again on the same database), and expired ones are cleared', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-limiter-'));
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: `file:${path.join(directory, 'k.db')}`, LOG_LEVEL: 'silent' });
+    const database = await createSharedTestDatabase();
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, LOG_LEVEL: 'silent' });
     try {
       const before = await openStorage(config);
       await createAttemptLimiter(before.limiterStore, { name: 'A', points: 1, windowMs: MINUTE }).take('k');
@@ -124,7 +122,7 @@ describe("#26 attempt limiter on the storage's counters", () => {
         await after.close();
       }
     } finally {
-      fs.rmSync(directory, { recursive: true, force: true });
+      await database.remove();
     }
   });
 });

@@ -30,8 +30,8 @@ describe('production start-up without a signing key', () => {
   });
 
   it('the server exits 1 with one line saying to run keys:rotate; after keys:rotate it starts', async () => {
-    const cli = createCliWorkspace();
-    const env = { NODE_ENV: 'production', KEYCARD_SECRET: TEST_SECRET, DATABASE_URL: `file:${cli.databaseFile}`, PORT: '0', LOG_LEVEL: 'silent' };
+    const cli = await createCliWorkspace();
+    const env = { NODE_ENV: 'production', KEYCARD_SECRET: TEST_SECRET, DATABASE_URL: cli.databaseUrl, PORT: '0', LOG_LEVEL: 'silent' };
     try {
       const refused = await startServer(env, cli.directory);
       assert.equal(refused.code, 1);
@@ -45,7 +45,7 @@ describe('production start-up without a signing key', () => {
       assert.match(started.stdout, /listening on http:\/\/127\.0\.0\.1:\d+\/graphql \(production\)/);
       assert.equal(started.stderr, '');
     } finally {
-      cli.remove();
+      await cli.remove();
     }
   });
 

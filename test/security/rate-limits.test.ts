@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { withTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, PASSWORD, post, signup, uniqueEmail } from '../support/graphql';
+import { createSharedTestDatabase } from '../support/shared-database';
 import { countingHasher, type CountingHasher } from './counting-hasher';
 
 const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }';
@@ -171,8 +169,8 @@ describe('#26 login limits', () => {
     }));
 
   it('#26 the limits are kept in the database: a restart does not reset them', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-limits-'));
-    const env = { DATABASE_URL: `file:${path.join(dir, 'keycard.db')}` };
+    const database = await createSharedTestDatabase();
+    const env = { DATABASE_URL: database.url };
     try {
       const email = uniqueEmail('restart');
       await withApp(env, async (t) => {
@@ -184,7 +182,7 @@ describe('#26 login limits', () => {
         assert.equal(hasher.checks, 0);
       });
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await database.remove();
     }
   });
 

@@ -3,6 +3,8 @@ import { createArgon2Hasher, FAST_TEST_ARGON2ID } from '../../src/auth/password'
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { ManualClock } from './clock';
+import { TEST_DIALECT } from './dialect';
+import { createMigratedTestDatabase, rememberTestDatabaseUrl, type TestDatabase } from './postgres';
 
 export const TEST_SECRET = 'a3f1c9e27b5d4806f2a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b1d3';
 
@@ -15,30 +17,55 @@ export interface TestApp {
 }
 
 /**
- * A fresh app for one test: its own :memory: database, a free port, a manual clock, a fast
- * argon2id. Environment overrides use the contract's variable names.
+ * A fresh app for one test: its own database (SQLite :memory:, or under TEST_DATABASE=postgres a
+ * new PostgreSQL database dropped when the app closes), a free port, a manual clock, a fast
+ * argon2id. Environment overrides use the contract's variable names; a test that passes its own
+ * DATABASE_URL keeps it.
  */
 export async function startTestApp(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<TestApp> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: ':memory:',
-    KEYCARD_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const clock = deps.clock instanceof ManualClock ? deps.clock : new ManualClock();
-  const app = await createApp(config, {
-    clock,
-    hasher: createArgon2Hasher(FAST_TEST_ARGON2ID),
-    logger: createLogger(config.logLevel),
-    // A :memory: database cannot be given a key beforehand: production tests get one here too.
-    createFirstSigningKey: true,
-    ...deps,
-  });
-  const { url } = await app.listen();
-  return { app, url, clock, config, close: () => app.close() };
+  // An injected storage has a database of its own already.
+  const database: TestDatabase | undefined =
+    env.DATABASE_URL === undefined && deps.storage === undefined && TEST_DIALECT === 'postgres' ? await createMigratedTestDatabase() : undefined;
+  try {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: database?.url ?? ':memory:',
+      KEYCARD_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    const clock = deps.clock instanceof ManualClock ? deps.clock : new ManualClock();
+    const app = await createApp(config, {
+      clock,
+      hasher: createArgon2Hasher(FAST_TEST_ARGON2ID),
+      logger: createLogger(config.logLevel),
+      // A :memory: database cannot be given a key beforehand: production tests get one here too.
+      createFirstSigningKey: true,
+      ...deps,
+    });
+    // The inspector (test/support/storage-inspector.ts) reads a PostgreSQL app's database by its URL.
+    if (config.databaseDialect === 'postgres' && deps.storage === undefined) rememberTestDatabaseUrl(app.storage, config.databaseUrl);
+    let url: string;
+    try {
+      ({ url } = await app.listen());
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    const close = async () => {
+      try {
+        await app.close();
+      } finally {
+        await database?.drop();
+      }
+    };
+    return { app, url, clock, config, close };
+  } catch (error) {
+    await database?.drop();
+    throw error;
+  }
 }
 
 /**

@@ -1,12 +1,18 @@
 import crypto from 'node:crypto';
 import { loadConfig } from '../../src/config';
 import { openStorage, type Storage, type StorageOptions } from '../../src/storage/storage';
+import { TEST_DIALECT } from './dialect';
+import { openTestPostgresStorage } from './postgres';
 
-/** The database of tests that open storage without an app: a fresh one per call. */
+/** The database of tests that open storage without an app on SQLite: a fresh one per call. */
 export const TEST_DATABASE_URL = ':memory:';
 
-/** A fresh, migrated Storage of its own, through openStorage like the app's. */
+/**
+ * A fresh, migrated Storage of its own, through openStorage like the app's: SQLite :memory:, or
+ * under TEST_DATABASE=postgres a new PostgreSQL database that close() drops.
+ */
 export function openTestStorage(options: StorageOptions = {}): Promise<Storage> {
+  if (TEST_DIALECT === 'postgres') return openTestPostgresStorage(options);
   return openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'silent' }), options);
 }
 

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, it } from 'node:test';
 import type { StoredSigningKey } from '../../../src/storage/signing-keys';
 import type { PostgresStorage } from '../../../src/storage/postgres/storage';
 import { DAY, MINUTE } from '../../support/clock';
 import { sqlOn, storageOpener, useTestDatabase } from '../../support/postgres';
+import { onlyOn } from '../../support/dialect';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 
-describe('PostgreSQL audit events', () => {
+// The PostgreSQL adapter's own tests: registered on the PostgreSQL pass only
+// (test/support/dialect.ts), where the rest of the suite runs on PostgreSQL too; the SQLite
+// pass would run them unchanged a second time.
+onlyOn('postgres')('PostgreSQL audit events', () => {
   const database = useTestDatabase();
   const opener = storageOpener();
   let storage: PostgresStorage;
@@ -30,7 +34,7 @@ function key(createdAt: Date, overrides: Partial<StoredSigningKey> = {}): Stored
   return { kid, alg: 'ES256', publicJwk: JSON.stringify({ kid }), privateKeyEncrypted: 'sealed', createdAt, activatesAt: createdAt, retiredAt: null, ...overrides };
 }
 
-describe('PostgreSQL signing keys', () => {
+onlyOn('postgres')('PostgreSQL signing keys', () => {
   const database = useTestDatabase();
   const opener = storageOpener();
   let a: PostgresStorage;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
+import { after, afterEach, before, it, type TestContext } from 'node:test';
 import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../../src/abuse/attempt-limiter';
 import type { PostgresStorage } from '../../../src/storage/postgres/storage';
 import { sqlOn, storageOpener, useTestDatabase } from '../../support/postgres';
+import { onlyOn } from '../../support/dialect';
 
 const MINUTE = 60_000;
 
@@ -24,7 +25,10 @@ async function takeTimes(limiter: AttemptLimiter, key: string, times: number): P
  * test/security/attempt-limiter.test.ts on the PostgreSQL store. rate-limiter-flexible reads
  * Date.now() itself, so these tests move Date with the test runner's mock timers.
  */
-describe('attempt limiter on PostgreSQL', () => {
+// The PostgreSQL adapter's own tests: registered on the PostgreSQL pass only
+// (test/support/dialect.ts), where the rest of the suite runs on PostgreSQL too; the SQLite
+// pass would run them unchanged a second time.
+onlyOn('postgres')('attempt limiter on PostgreSQL', () => {
   const database = useTestDatabase();
   const opener = storageOpener();
   let a: PostgresStorage;

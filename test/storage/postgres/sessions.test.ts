@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, it } from 'node:test';
 import { pruneExpired } from '../../../src/sessions/prune';
 import type { PostgresStorage } from '../../../src/storage/postgres/storage';
 import { DAY, HOUR, ManualClock, MINUTE } from '../../support/clock';
 import { sqlOn, storageOpener, useTestDatabase } from '../../support/postgres';
 import { insertSession, insertSessionWithToken, insertUser, rotationOf } from './fixtures';
+import { onlyOn } from '../../support/dialect';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 const LATER = new Date(NOW.getTime() + 14 * DAY);
 
-describe('PostgreSQL sessions', () => {
+// The PostgreSQL adapter's own tests: registered on the PostgreSQL pass only
+// (test/support/dialect.ts), where the rest of the suite runs on PostgreSQL too; the SQLite
+// pass would run them unchanged a second time.
+onlyOn('postgres')('PostgreSQL sessions', () => {
   const database = useTestDatabase();
   const opener = storageOpener();
   let a: PostgresStorage;
@@ -104,7 +108,7 @@ describe('PostgreSQL sessions', () => {
 
 });
 
-describe('PostgreSQL pruneExpired between two instances', () => {
+onlyOn('postgres')('PostgreSQL pruneExpired between two instances', () => {
   const database = useTestDatabase();
   const opener = storageOpener();
   let storage: PostgresStorage;

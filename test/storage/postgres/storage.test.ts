@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { after, afterEach, describe, it } from 'node:test';
+import { after, afterEach, it } from 'node:test';
 import { PostgresStorageError } from '../../../src/storage/postgres/errors';
 import { isPostgresUrl, openPostgresStorage } from '../../../src/storage/postgres/storage';
 import { eventually, createTestDatabase, sqlOn, storageOpener, type TestDatabase } from '../../support/postgres';
 import { startTcpProxy } from '../../support/tcp-proxy';
 import { insertUser } from './fixtures';
+import { onlyOn } from '../../support/dialect';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 
@@ -19,7 +20,10 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('openPostgresStorage', () => {
+// The PostgreSQL adapter's own tests: registered on the PostgreSQL pass only
+// (test/support/dialect.ts), where the rest of the suite runs on PostgreSQL too; the SQLite
+// pass would run them unchanged a second time.
+onlyOn('postgres')('openPostgresStorage', () => {
   const opener = storageOpener();
   const databases: TestDatabase[] = [];
   const database = async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import pg from 'pg';
 import { EmailTakenError, type DisabledChange, type RoleChange } from '../../../src/storage/users';
 import { PostgresStorageError } from '../../../src/storage/postgres/errors';
@@ -7,6 +7,7 @@ import type { PostgresStorage } from '../../../src/storage/postgres/storage';
 import { DAY } from '../../support/clock';
 import { createTestDatabase, eventually, sqlOn, storageOpener, type TestDatabase } from '../../support/postgres';
 import { insertSession, insertUser } from './fixtures';
+import { onlyOn } from '../../support/dialect';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 const LATER = new Date(NOW.getTime() + 14 * DAY);
@@ -41,7 +42,10 @@ function freshStorage() {
   };
 }
 
-describe('PostgreSQL users: a password change between two instances', () => {
+// The PostgreSQL adapter's own tests: registered on the PostgreSQL pass only
+// (test/support/dialect.ts), where the rest of the suite runs on PostgreSQL too; the SQLite
+// pass would run them unchanged a second time.
+onlyOn('postgres')('PostgreSQL users: a password change between two instances', () => {
   const t = freshStorage();
 
   async function userWithSessions() {
@@ -79,7 +83,7 @@ describe('PostgreSQL users: a password change between two instances', () => {
 
 });
 
-describe('PostgreSQL users: the last-ADMIN guard holds between two instances', () => {
+onlyOn('postgres')('PostgreSQL users: the last-ADMIN guard holds between two instances', () => {
   const t = freshStorage();
 
   async function activeAdmins(url: string): Promise<number> {
@@ -156,7 +160,7 @@ describe('PostgreSQL users: the last-ADMIN guard holds between two instances', (
   });
 });
 
-describe('PostgreSQL users: signup between two instances, and error translation', () => {
+onlyOn('postgres')('PostgreSQL users: signup between two instances, and error translation', () => {
   const t = freshStorage();
 
   it('two instances signing up one email at once: one user, the other gets EmailTakenError', async () => {

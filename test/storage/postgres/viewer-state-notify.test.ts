@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, it } from 'node:test';
 import type { PostgresStorage } from '../../../src/storage/postgres/storage';
 import { DAY } from '../../support/clock';
 import { eventually, sqlOn, storageOpener, useTestDatabase } from '../../support/postgres';
 import { insertSession, insertUser } from './fixtures';
+import { onlyOn } from '../../support/dialect';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 const LATER = new Date(NOW.getTime() + 14 * DAY);
@@ -14,7 +15,10 @@ const NOW_MS = NOW.getTime();
  * session check; what A writes must reach B through NOTIFY, and while B cannot hear it, B must
  * read the database on every check.
  */
-describe('PostgreSQL viewer-state cache across instances (LISTEN/NOTIFY)', () => {
+// The PostgreSQL adapter's own tests: registered on the PostgreSQL pass only
+// (test/support/dialect.ts), where the rest of the suite runs on PostgreSQL too; the SQLite
+// pass would run them unchanged a second time.
+onlyOn('postgres')('PostgreSQL viewer-state cache across instances (LISTEN/NOTIFY)', () => {
   const database = useTestDatabase();
   const opener = storageOpener();
   let a: PostgresStorage;

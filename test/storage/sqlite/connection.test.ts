@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { openSqliteStorage, sqliteHandleOf } from '../../../src/storage/sqlite/storage';
+import { onlyOn } from '../../support/dialect';
 
-describe('SQLite connection', () => {
+// SQLite by nature (a database file, its pragmas, its connection): registered on the SQLite
+// pass only (test/support/dialect.ts); the PostgreSQL pass runs the same behaviour through
+// the PostgreSQL adapter in the rest of the suite.
+onlyOn('sqlite')('SQLite connection', () => {
   it('a file database runs in WAL with synchronous NORMAL, foreign keys, a busy timeout and the larger checkpoint threshold; its folder is created', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-connection-'));
     const storage = await openSqliteStorage(path.join(dir, 'nested', 'keycard.db'));

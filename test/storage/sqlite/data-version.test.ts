@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStorage, sqliteHandleOf } from '../../../src/storage/sqlite/storage';
 import type { Storage } from '../../../src/storage/storage';
 import { DAY } from '../../support/clock';
 import { insertSession, insertUser } from '../../support/storage';
+import { onlyOn } from '../../support/dialect';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 
@@ -16,7 +17,10 @@ const NOW = new Date(Date.UTC(2026, 0, 1));
  * another connection commits: the operator CLI, another process on the same file, or anything
  * else that writes SQL there.
  */
-describe('SQLite: commits of other connections invalidate the session check (PRAGMA data_version)', () => {
+// SQLite by nature (a database file, its pragmas, its connection): registered on the SQLite
+// pass only (test/support/dialect.ts); the PostgreSQL pass runs the same behaviour through
+// the PostgreSQL adapter in the rest of the suite.
+onlyOn('sqlite')('SQLite: commits of other connections invalidate the session check (PRAGMA data_version)', () => {
   let dir: string;
   let file: string;
   let storage: Storage;
@@ -66,7 +70,7 @@ describe('SQLite: commits of other connections invalidate the session check (PRA
     sqliteHandleOf(storage).sqlite.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ?').run(NOW.getTime(), sessionId);
     assert.equal((await check())?.revokedAt, null, 'served from the cache: data_version does not move for our own connection');
     const bystander = await insertUser(storage, NOW);
-    await storage.users.upgradePasswordHash(bystander.id, 'old-hash', 'new-hash');
+    assert.equal((await storage.users.setRole(bystander.id, { role: 'ADMIN', at: NOW, audit: { type: 'ROLE_CHANGED' } })).kind, 'CHANGED');
     assert.deepEqual((await check())?.revokedAt, NOW);
     assert.equal(reads, 2);
   });

@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createGroupCommit } from '../../../src/storage/sqlite/group-commit';
+import { onlyOn } from '../../support/dialect';
 
-describe('group commit: writes asked for in one turn share one transaction', () => {
+// SQLite by nature (a database file, its pragmas, its connection): registered on the SQLite
+// pass only (test/support/dialect.ts); the PostgreSQL pass runs the same behaviour through
+// the PostgreSQL adapter in the rest of the suite.
+onlyOn('sqlite')('group commit: writes asked for in one turn share one transaction', () => {
   let dir: string;
   let writer: Database.Database;
   let reader: Database.Database;

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
+import { afterEach, beforeEach, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import { openDatabase } from '../../../src/storage/sqlite/client';
@@ -11,6 +11,7 @@ import { applyMigrations, MIGRATIONS_FOLDER } from '../../../src/storage/sqlite/
 import { openSqliteStorage } from '../../../src/storage/sqlite/storage';
 import type { Storage } from '../../../src/storage/storage';
 import { REPO_ROOT } from '../../support/paths';
+import { onlyOn } from '../../support/dialect';
 
 interface JournalEntry {
   idx: number;
@@ -25,7 +26,10 @@ const RATE_LIMITS_AS_THE_CODE_CREATED_IT = 'CREATE TABLE IF NOT EXISTS rate_limi
 /** A database made by the code before the storage seam (see the fixture's header). */
 const FIXTURE = path.join(REPO_ROOT, 'test', 'storage', 'sqlite', 'fixtures', 'database-7ab6f67.sql');
 
-describe('SQLite migrations (drizzle/sqlite)', () => {
+// SQLite by nature (a database file, its pragmas, its connection): registered on the SQLite
+// pass only (test/support/dialect.ts); the PostgreSQL pass runs the same behaviour through
+// the PostgreSQL adapter in the rest of the suite.
+onlyOn('sqlite')('SQLite migrations (drizzle/sqlite)', () => {
   let dir: string;
   let file: string;
   beforeEach(() => {
