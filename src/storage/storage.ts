@@ -3,7 +3,7 @@ import type { AuditRepository } from './audit';
 import type { LimiterStore } from './rate-limits';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
-import { openPostgresStorage } from './postgres/storage';
+import type { CopyCounts } from './postgres/copy-from-sqlite';
 import { openSqliteStorage } from './sqlite/storage';
 import type { UserRepository } from './users';
 
@@ -45,7 +45,11 @@ export const STORAGE_ADAPTERS: StorageAdapters = {
     if (config.databasePath === null) throw new ConfigError('DATABASE_URL', 'a SQLite database needs file:<path> or :memory:');
     return openSqliteStorage(config.databasePath, options);
   },
-  postgres: (config, options) => openPostgresStorage({ url: config.databaseUrl, pool: config.databasePool, ...options }),
+  // Loaded on first use: a SQLite server never loads pg and its Drizzle driver (~10 MB resident).
+  postgres: async (config, options) => {
+    const { openPostgresStorage } = require('./postgres/storage') as typeof import('./postgres/storage');
+    return openPostgresStorage({ url: config.databaseUrl, pool: config.databasePool, ...options });
+  },
 };
 
 const DIALECT_NAMES: Record<DatabaseDialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
@@ -60,5 +64,18 @@ export async function openStorage(config: Config, options: StorageOptions & { ad
   return open(config, adapterOptions);
 }
 
-/** Moving an installation from SQLite to PostgreSQL (the CLI's db:copy). */
-export { copySqliteToPostgres, CopyTargetNotEmptyError, type CopyCounts } from './postgres/copy-from-sqlite';
+export type { CopyCounts };
+
+/** The target of db:copy already holds users: copying would merge two installations. */
+export class CopyTargetNotEmptyError extends Error {
+  constructor() {
+    super('the PostgreSQL database already has users: copy into a new, empty database');
+    this.name = 'CopyTargetNotEmptyError';
+  }
+}
+
+/** Moves an installation from SQLite to PostgreSQL (the CLI's db:copy); see postgres/copy-from-sqlite.ts. */
+export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<CopyCounts> {
+  const copy = require('./postgres/copy-from-sqlite') as typeof import('./postgres/copy-from-sqlite');
+  return copy.copySqliteToPostgres(sqlitePath, postgresUrl);
+}

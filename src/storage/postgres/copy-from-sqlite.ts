@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { openDatabase } from '../sqlite/client';
 import { applyMigrations } from '../sqlite/migrate';
+import { CopyTargetNotEmptyError } from '../storage';
 import * as sqlite from '../sqlite/schema';
 import { drizzleOn } from './database';
 import { toStorageError } from './errors';
@@ -17,14 +18,6 @@ export interface CopyCounts {
   refreshTokens: number;
   signingKeys: number;
   auditEvents: number;
-}
-
-/** The target already holds users: copying would merge two installations. */
-export class CopyTargetNotEmptyError extends Error {
-  constructor() {
-    super('the PostgreSQL database already has users: copy into a new, empty database');
-    this.name = 'CopyTargetNotEmptyError';
-  }
 }
 
 /**
