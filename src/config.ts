@@ -115,6 +115,9 @@ const withoutCredentials = (value: string) => value.replace(/(:\/\/)[^/@\s]*@/, 
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
 
+/** Whether a URL names PostgreSQL (postgres:// or postgresql://) rather than SQLite. */
+export const isPostgresDatabaseUrl = (url: string): boolean => POSTGRES_URL.test(url);
+
 /** Which storage adapter DATABASE_URL names (src/storage/storage.ts). */
 export type DatabaseDialect = 'sqlite' | 'postgres';
 

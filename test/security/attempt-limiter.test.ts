@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
-import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../src/abuse/attempt-limiter';
+import { createAttemptLimiter, LimitExceeded } from '../../src/abuse/attempt-limiter';
 import { loadConfig } from '../../src/config';
 import { openStorage, type Storage } from '../../src/storage/storage';
 import { createSharedTestDatabase } from '../support/shared-database';
 import { openTestStorage } from '../support/storage';
 
+import { refusal, takeTimes } from '../support/attempt-limiter';
+
 const MINUTE = 60_000;
-
-async function refusal(limiter: AttemptLimiter, key: string): Promise<LimitExceeded> {
-  try {
-    await limiter.take(key);
-  } catch (error) {
-    assert.ok(error instanceof LimitExceeded, `expected LimitExceeded, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the attempt to be refused');
-}
-
-async function takeTimes(limiter: AttemptLimiter, key: string, times: number): Promise<void> {
-  for (let i = 0; i < times; i++) await limiter.take(key);
-}
 
 /**
  * rate-limiter-flexible reads Date.now() itself, so these tests move Date with the test

@@ -1,10 +1,9 @@
+import { isPostgresDatabaseUrl } from '../../config';
 import { copySqliteToPostgres, CopyTargetNotEmptyError } from '../../storage/storage';
 import { CliError, UsageError } from '../cli-error';
 import type { CliCommand } from '../command';
 import { parseFlags, requireFlag } from '../flags';
 import { count } from '../format';
-
-const POSTGRES_URL = /^postgres(ql)?:\/\/.+/;
 
 export const dbCopyCommand: CliCommand = {
   name: 'db:copy',
@@ -13,7 +12,7 @@ export const dbCopyCommand: CliCommand = {
   prepare(argv) {
     const flags = parseFlags(argv, { to: { type: 'string' } });
     const to = requireFlag('to', flags.to);
-    if (!POSTGRES_URL.test(to)) throw new UsageError('--to expects a postgres:// or postgresql:// URL');
+    if (!isPostgresDatabaseUrl(to)) throw new UsageError('--to expects a postgres:// or postgresql:// URL');
     return async (context) => {
       const { databaseDialect, databasePath } = context.config;
       if (databaseDialect !== 'sqlite' || databasePath === null || databasePath === ':memory:') {

@@ -141,8 +141,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     users: invalidatingWrites(createPostgresUserRepository(db), { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES }, changes),
     sessions: invalidatingWrites(
       createPostgresSessionRepository(db, pool, changes, {
-        // While the LISTEN connection is down, no other instance's commit can be seen: fail closed.
-        databaseVersion: () => (listener.listening ? listener.databaseVersion() : null),
+        // null while the LISTEN connection is down (no other instance's commit can be seen): fail closed.
+        databaseVersion: () => listener.databaseVersion(),
         onViewerStateRead: () => {
           viewerStateReads++;
           options.onViewerStateRead?.();

@@ -28,10 +28,10 @@ export interface ViewerStateListener {
   readonly listening: boolean;
   /**
    * For createViewerStateCache's `databaseVersion`: moves on every notification, on every loss
-   * and every re-subscription of the connection. While not listening it moves on every call, so
-   * no two reads see the same value: nothing is cached and nothing cached is used (fail closed).
+   * and every re-subscription of the connection; null while not listening, so the cache serves
+   * and keeps nothing (fail closed) until LISTEN is in force again.
    */
-  databaseVersion(): number;
+  databaseVersion(): number | null;
   /** Notifications received so far (diagnostics and tests). */
   readonly notifications: number;
   /** Resolves once the first attempt to subscribe has succeeded or failed. */
@@ -144,7 +144,7 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
       return listening;
     },
     databaseVersion() {
-      return listening ? version : ++version;
+      return listening ? version : null;
     },
     get notifications() {
       return notifications;

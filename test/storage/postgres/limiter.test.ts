@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, it, type TestContext } from 'node:test';
-import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from '../../../src/abuse/attempt-limiter';
+import { after, afterEach, before, it } from 'node:test';
+import { createAttemptLimiter, LimitExceeded } from '../../../src/abuse/attempt-limiter';
 import type { PostgresStorage } from '../../../src/storage/postgres/storage';
 import { sqlOn, storageOpener, useTestDatabase } from '../../support/postgres';
 import { onlyOn } from '../../support/dialect';
+import { refusal, takeTimes } from '../../support/attempt-limiter';
 
 const MINUTE = 60_000;
-
-async function refusal(limiter: AttemptLimiter, key: string): Promise<LimitExceeded> {
-  try {
-    await limiter.take(key);
-  } catch (error) {
-    assert.ok(error instanceof LimitExceeded, `expected LimitExceeded, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the attempt to be refused');
-}
-
-async function takeTimes(limiter: AttemptLimiter, key: string, times: number): Promise<void> {
-  for (let i = 0; i < times; i++) await limiter.take(key);
-}
 
 /**
  * test/security/attempt-limiter.test.ts on the PostgreSQL store. rate-limiter-flexible reads
@@ -39,32 +26,6 @@ onlyOn('postgres')('attempt limiter on PostgreSQL', () => {
   });
   after(() => opener.closeAll());
   afterEach(() => sqlOn(database.url, 'TRUNCATE rate_limits'));
-
-  it('failures recorded after the fact: the one that reaches the limit starts the block, check() refuses until the window ends', async (t: TestContext) => {
-    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const limiter = createAttemptLimiter(a.limiterStore, { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
-    await limiter.check('ip');
-    assert.equal(await limiter.fail('ip'), null);
-    await limiter.check('ip');
-    const block = await limiter.fail('ip');
-    assert.ok(block?.blockStarted);
-    assert.equal(block.retryAfterMs, MINUTE);
-    t.mock.timers.tick(10_000);
-    await assert.rejects(limiter.check('ip'), (error: unknown) => error instanceof LimitExceeded && !error.blockStarted && error.retryAfterMs === 50_000);
-    assert.equal(await limiter.fail('ip'), null, 'a later failure starts no second block');
-    t.mock.timers.tick(50_001);
-    await limiter.check('ip');
-  });
-
-  it('counters survive a new storage on the same database (a restart), and expired ones are cleared', async (t: TestContext) => {
-    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    await createAttemptLimiter(a.limiterStore, { name: 'A', points: 1, windowMs: MINUTE }).take('k');
-    const restarted = await opener.open(database.url);
-    await refusal(createAttemptLimiter(restarted.limiterStore, { name: 'A', points: 1, windowMs: MINUTE }), 'k');
-    t.mock.timers.tick(2 * MINUTE);
-    assert.ok((await restarted.limiterStore.clearExpired()) >= 1);
-    assert.deepEqual(await sqlOn(database.url, 'SELECT count(*)::int AS n FROM rate_limits'), [{ n: 0 }]);
-  });
 
   it('two instances count the same attempts: a guesser gets no fresh budget on another instance', async () => {
     const onA = createAttemptLimiter(a.limiterStore, { name: 'LOGIN_ACCOUNT', points: 3, windowMs: MINUTE });
