@@ -1,5 +1,5 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { OWASP_ARGON2ID } from '../src/auth/password';
+import { OWASP_ARGON2ID } from '../src/accounts/password';
 
 /**
  * The raw argon2id verify rate of the libuv thread pool with IN_FLIGHT verifications at once

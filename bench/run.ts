@@ -6,7 +6,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import jwt from 'jsonwebtoken';
 import { createApp } from '../src/app';
-import { defaultHashConcurrency } from '../src/auth/password';
+import { defaultHashConcurrency } from '../src/accounts/password';
 import { loadConfig } from '../src/config';
 import { PRODUCTION_NODE_FLAGS } from '../src/node-flags';
 import { createLogger } from '../src/logger';

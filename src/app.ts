@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import type { AccessTokenService } from './auth/access-token';
-import { startKeyMaintenance } from './auth/key-maintenance';
-import type { KeySet } from './auth/key-set';
-import { OWASP_ARGON2ID, createArgon2Hasher, type PasswordHasher } from './auth/password';
-import { applyPermissions } from './auth/apply-permissions';
-import { deriveSecretKeys } from './auth/secret-keys';
-import type { SigningAlgorithm } from './auth/signing-keys';
+import type { AccessTokenService } from './tokens/access-token';
+import { startKeyMaintenance } from './keys/key-maintenance';
+import type { KeySet } from './keys/key-set';
+import { OWASP_ARGON2ID, createArgon2Hasher, type PasswordHasher } from './accounts/password';
+import { applyPermissions } from './permissions/apply-permissions';
+import { deriveSecretKeys } from './keys/secret-keys';
+import type { SigningAlgorithm } from './keys/signing-keys';
 import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
 import { withRateLimits } from './abuse/limited-services';

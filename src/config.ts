@@ -1,6 +1,6 @@
 import ms from 'ms';
 import { z } from 'zod';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './auth/signing-keys';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/signing-keys';
 import type { RateLimitSettings } from './abuse/rate-limits';
 
 /**
@@ -221,14 +221,14 @@ export interface Config {
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly corsOrigins: readonly string[];
-  /** At least 32 bytes; the root of every key derived by src/auth/secret-keys.ts. */
+  /** At least 32 bytes; the root of every key derived by src/keys/secret-keys.ts. */
   readonly secret: Buffer;
   readonly usingDevSecret: boolean;
   readonly trustProxyHops: number;
   readonly sandboxEnabled: boolean;
   readonly introspectionEnabled: boolean;
   readonly bodyLimitBytes: number;
-  /** Password hashes in flight at once; unset: one per core (src/auth/password.ts). */
+  /** Password hashes in flight at once; unset: one per core (src/accounts/password.ts). */
   readonly argon2Concurrency: number | undefined;
   readonly logLevel: string;
   /** Abuse limits: attempts per window, per account or client IP; login blocks grow up to loginMaxBlockMs. */

@@ -1,9 +1,9 @@
 import { createAccountService } from './accounts/account.service';
-import { createAccessTokenService } from './auth/access-token';
-import { createKeySet, type KeySet } from './auth/key-set';
-import type { PasswordHasher } from './auth/password';
-import type { SecretKeys } from './auth/secret-keys';
-import type { SigningAlgorithm } from './auth/signing-keys';
+import { createAccessTokenService } from './tokens/access-token';
+import { createKeySet, type KeySet } from './keys/key-set';
+import type { PasswordHasher } from './accounts/password';
+import type { SecretKeys } from './keys/secret-keys';
+import type { SigningAlgorithm } from './keys/signing-keys';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import { createSessionService } from './sessions/session.service';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
-import { SigningKeyDecryptionError } from './auth/signing-keys';
-import { NoSigningKeyError } from './auth/key-set';
+import { SigningKeyDecryptionError } from './keys/signing-keys';
+import { NoSigningKeyError } from './keys/key-set';
 import { servesDemo } from './http/demo';
 
 /** `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal. */

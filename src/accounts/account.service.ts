@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import type { Role } from '../auth/access-token';
-import type { PasswordHasher } from '../auth/password';
+import type { Role } from '../tokens/access-token';
+import type { PasswordHasher } from './password';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, TokenErrorReason } from '../errors';

@@ -1,5 +1,5 @@
 import type { AccountService } from '../accounts/account.service';
-import type { KeySet } from '../auth/key-set';
+import type { KeySet } from '../keys/key-set';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { Storage } from '../storage/storage';

@@ -1,7 +1,7 @@
 import type { AccountService } from '../accounts/account.service';
-import type { KeySet } from '../auth/key-set';
-import { OWASP_ARGON2ID, createArgon2Hasher } from '../auth/password';
-import { deriveSecretKeys } from '../auth/secret-keys';
+import type { KeySet } from '../keys/key-set';
+import { OWASP_ARGON2ID, createArgon2Hasher } from '../accounts/password';
+import { deriveSecretKeys } from '../keys/secret-keys';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { createCoreServices, openKeySet } from '../core-services';

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import ms from 'ms';
 import { parseEmail } from '../accounts/account.input';
-import { ROLES, type Role } from '../auth/access-token';
+import { ROLES, type Role } from '../tokens/access-token';
 import { UsageError } from './cli-error';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;

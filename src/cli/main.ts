@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { SigningKeyDecryptionError } from '../auth/signing-keys';
-import { NoSigningKeyError } from '../auth/key-set';
+import { SigningKeyDecryptionError } from '../keys/signing-keys';
+import { NoSigningKeyError } from '../keys/key-set';
 import { systemClock } from '../clock';
 import { ConfigError, loadConfig } from '../config';
 import { KeycardError } from '../errors';

@@ -7,7 +7,7 @@ import type { Authentication } from '../sessions/session.service';
 import { ConfigError, type Config } from '../config';
 import type { RequestContext, Services } from '../context';
 import type { Clock } from '../clock';
-import type { KeySet } from '../auth/key-set';
+import type { KeySet } from '../keys/key-set';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';

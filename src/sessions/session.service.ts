@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import type { AccessTokenService, Role } from '../auth/access-token';
-import { csrfTokenMatches, macCsrfToken, mintCsrfToken } from '../auth/csrf';
-import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksLikeRefreshToken } from '../auth/refresh-token';
+import type { AccessTokenService, Role } from '../tokens/access-token';
+import { csrfTokenMatches, macCsrfToken, mintCsrfToken } from '../http/csrf';
+import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksLikeRefreshToken } from '../tokens/refresh-token';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';

@@ -1,4 +1,4 @@
-import type { Role } from '../auth/access-token';
+import type { Role } from '../tokens/access-token';
 import type { AuditEventInput } from '../audit/audit-event';
 
 /** An account as stored. */

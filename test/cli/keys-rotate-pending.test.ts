@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
+import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/keys/key-set';
 import { ManualClock, SECOND } from '../support/clock';
 import { createCliWorkspace } from './run-cli';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
+import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/keys/key-set';
 import { ManualClock, MINUTE, HOUR, SECOND } from '../support/clock';
 import { TEST_SECRET } from '../support/app';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';

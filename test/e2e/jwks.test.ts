@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { MeDocument } from '../../src/client/generated/graphql';
-import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
+import { DEFAULT_ACTIVATION_DELAY_MS } from '../../src/keys/key-set';
 import { ManualClock } from '../support/clock';
 import { startTestApp, withTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, signup } from '../support/graphql';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DIALECT } from '../support/dialect';
 import { LoginDocument, LogoutDocument, MeDocument, RefreshDocument, UsersDocument } from '../../src/client/generated/graphql';
-import { hashRefreshToken } from '../../src/auth/refresh-token';
+import { hashRefreshToken } from '../../src/tokens/refresh-token';
 import { TEST_SECRET } from '../support/app';
 import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
 import { createTestDatabase, eventually, sqlOn, type TestDatabase } from '../support/postgres';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LoginDocument } from '../../src/client/generated/graphql';
-import { createArgon2Hasher, FAST_TEST_ARGON2ID, OWASP_ARGON2ID } from '../../src/auth/password';
+import { createArgon2Hasher, FAST_TEST_ARGON2ID, OWASP_ARGON2ID } from '../../src/accounts/password';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertErrorCode, call, PASSWORD, signup, uniqueEmail } from '../support/graphql';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MeDocument, RefreshDocument } from '../../src/client/generated/graphql';
-import { createRefreshTokenRandomness, hashRefreshToken } from '../../src/auth/refresh-token';
+import { createRefreshTokenRandomness, hashRefreshToken } from '../../src/tokens/refresh-token';
 import { startTestApp, type TestApp } from '../support/app';
 import { DAY, SECOND } from '../support/clock';
 import { assertErrorCode, call, signup } from '../support/graphql';

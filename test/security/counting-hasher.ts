@@ -1,4 +1,4 @@
-import { createArgon2Hasher, FAST_TEST_ARGON2ID, type PasswordHasher } from '../../src/auth/password';
+import { createArgon2Hasher, FAST_TEST_ARGON2ID, type PasswordHasher } from '../../src/accounts/password';
 
 export interface CountingHasher extends PasswordHasher {
   /** Every password check: verifies + dummyVerifies. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { NoSigningKeyError } from '../../src/auth/key-set';
+import { NoSigningKeyError } from '../../src/keys/key-set';
 import { startTestApp, TEST_SECRET } from '../support/app';
 import { createCliWorkspace } from '../cli/run-cli';
 

@@ -1,5 +1,5 @@
 import { createApp, type App, type AppDeps } from '../../src/app';
-import { createArgon2Hasher, FAST_TEST_ARGON2ID } from '../../src/auth/password';
+import { createArgon2Hasher, FAST_TEST_ARGON2ID } from '../../src/accounts/password';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { ManualClock } from './clock';

@@ -1,4 +1,4 @@
-import { describeKeys } from '../../auth/key-status';
+import { describeKeys } from '../../keys/key-status';
 import type { CliCommand } from '../command';
 import { parseFlags } from '../flags';
 import { table, timestamp } from '../format';

@@ -1,4 +1,4 @@
-import { describeKeys } from '../../auth/key-status';
+import { describeKeys } from '../../keys/key-status';
 import type { CliCommand } from '../command';
 import { parseDuration, parseFlags } from '../flags';
 import { timestamp } from '../format';
@@ -31,7 +31,7 @@ export const keysRotateCommand: CliCommand = {
       const signs = added.state === 'active' ? 'signs from now' : `signs from ${timestamp(added.activatesAt)}`;
       const previous = statuses.slice(0, index).filter((status) => status.state === 'active' || status.state === 'verifying-only').at(-1);
       const old = previous ? `; ${previous.kid} keeps verifying until ${timestamp(previous.retiresAt)}` : '';
-      // The newest rotation wins (src/auth/key-schedule.ts): an earlier rotation still waiting
+      // The newest rotation wins (src/keys/key-schedule.ts): an earlier rotation still waiting
       // to activate no later than this one never signs.
       const superseded = before
         .filter((status) => status.state === 'pending' && status.activatesAt.getTime() >= added.activatesAt.getTime())

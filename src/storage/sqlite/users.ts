@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import type { Role } from '../../auth/access-token';
+import type { Role } from '../../tokens/access-token';
 import { EmailTakenError, type DisabledOutcome, type RoleOutcome, type UserListItem, type UserRepository } from '../users';
 import { createAuditWriter } from './audit';
 import type { Db } from './client';

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Role } from '../../../src/auth/access-token';
+import type { Role } from '../../../src/tokens/access-token';
 import type { Storage } from '../../../src/storage/storage';
 
 /** What these tests need of a storage: the repositories. */

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Clock } from '../clock';
 import { TokenErrorReason } from '../errors';
-import type { KeySet } from './key-set';
+import type { KeySet } from '../keys/key-set';
 import { createVerifiedTokenCache } from './verified-token-cache';
 
 export type Role = 'USER' | 'ADMIN';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as argon2 from '@node-rs/argon2';
-import { createArgon2Hasher, FAST_TEST_ARGON2ID, type Argon2Primitives } from '../../src/auth/password';
+import { createArgon2Hasher, FAST_TEST_ARGON2ID, type Argon2Primitives } from '../../src/accounts/password';
 
 /** The real argon2 calls, counted: how many run at once, and the most that ever did. */
 function countingArgon2(): Argon2Primitives & { readonly max: number; readonly calls: number } {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { execute, parse, type ExecutionResult } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { applyPermissions } from '../../src/auth/apply-permissions';
-import { createPermissions } from '../../src/auth/permissions';
+import { applyPermissions } from '../../src/permissions/apply-permissions';
+import { createPermissions } from '../../src/permissions/permissions';
 import type { User } from '../../src/storage/users';
 import { buildBaseSchema } from '../../src/schema/build-schema';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
-import { keyStateAt, scheduleKeys, type KeyTimes } from '../../src/auth/key-schedule';
-import { createKeySet, DEFAULT_ACTIVATION_DELAY_MS } from '../../src/auth/key-set';
+import { keyStateAt, scheduleKeys, type KeyTimes } from '../../src/keys/key-schedule';
+import { createKeySet, DEFAULT_ACTIVATION_DELAY_MS } from '../../src/keys/key-set';
 import { ManualClock, MINUTE, SECOND } from '../support/clock';
 import { openTestStorage } from '../support/storage';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { execute, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType, parse } from 'graphql';
-import { applyPermissions } from '../../src/auth/apply-permissions';
-import { permissionRules } from '../../src/auth/permissions';
+import { applyPermissions } from '../../src/permissions/apply-permissions';
+import { permissionRules } from '../../src/permissions/permissions';
 import { buildBaseSchema } from '../../src/schema/build-schema';
 
 describe('permissions: deny by default', () => {
@@ -23,7 +23,7 @@ describe('permissions: deny by default', () => {
         if (!(field in (entry as Record<string, unknown>))) missing.push(`${type.name}.${field}`);
       }
     }
-    assert.deepEqual(missing, [], 'add these to src/auth/permissions.ts');
+    assert.deepEqual(missing, [], 'add these to src/permissions/permissions.ts');
   });
 
   it('#32 rules name no field that the schema does not have (no stale entries)', () => {

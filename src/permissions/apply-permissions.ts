@@ -30,10 +30,10 @@ function guard(decide: SyncRuleFunction, resolve: Resolver): Resolver {
  * Applies the graphql-shield rule tree, the one place that states the rules, then makes its
  * trivial rules cheap to enforce: shield wraps every field in async middleware, which costs
  * ~60% of a 100-item list (graphql-shield #416, #1522). A field whose rule is the explicit
- * `allow` gets its own resolver back; a field whose rule is synchronous (src/auth/sync-rule.ts)
+ * `allow` gets its own resolver back; a field whose rule is synchronous (src/permissions/sync-rule.ts)
  * gets a synchronous guard with shield's semantics. Every other field keeps shield's wrapper,
  * and a field without an entry keeps shield's fallback: deny by default is untouched.
- * test/auth/apply-permissions.test.ts holds both ways to the same answers.
+ * test/permissions/apply-permissions.test.ts holds both ways to the same answers.
  */
 export function applyPermissions(schema: GraphQLSchema): GraphQLSchema {
   const shielded = applyMiddleware(schema, createPermissions());

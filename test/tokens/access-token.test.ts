@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, beforeEach, describe, it } from 'node:test';
-import { createAccessTokenService, type AccessTokenService } from '../../src/auth/access-token';
-import { createKeySet, type KeySet } from '../../src/auth/key-set';
+import { createAccessTokenService, type AccessTokenService } from '../../src/tokens/access-token';
+import { createKeySet, type KeySet } from '../../src/keys/key-set';
 import { ManualClock, MINUTE, SECOND } from '../support/clock';
 import type { Storage } from '../../src/storage/storage';
 import { openTestStorage } from '../support/storage';

@@ -6,7 +6,7 @@ import { errors, TokenErrorReason } from '../errors';
 
 /**
  * The one place that decides who may see what. Deny by default: a field without an entry here
- * is refused to everyone, and test/auth/permissions.test.ts fails when one is missing.
+ * is refused to everyone, and test/permissions/permissions.test.ts fails when one is missing.
  * Rules read the viewer that src/context.ts established; resolvers do not check roles.
  */
 

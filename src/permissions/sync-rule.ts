@@ -9,7 +9,7 @@ const syncFunctions = new WeakMap<object, SyncRuleFunction>();
 
 /**
  * A graphql-shield rule whose function is known to be synchronous. It is an ordinary shield
- * rule in the tree; src/auth/apply-permissions.ts may enforce it with a synchronous guard of the
+ * rule in the tree; src/permissions/apply-permissions.ts may enforce it with a synchronous guard of the
  * same semantics instead of shield's async wrapper, which costs a promise per field per item
  * (graphql-shield #416, #1522).
  */
