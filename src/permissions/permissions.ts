@@ -73,6 +73,7 @@ export const permissionRules = {
     email: isSelfOrAdmin,
     role: isSelfOrAdmin,
     disabled: isSelfOrAdmin,
+    emailVerified: isSelfOrAdmin,
     sessions: isSelfOrAdmin,
     auditEvents: isSelfOrAdmin,
   },

@@ -9,6 +9,8 @@ export interface User {
   displayName: string;
   role: Role;
   disabledAt: Date | null;
+  /** When the owner proved that `email` is theirs (a mailed link or code, a provider's verified email); null: never. */
+  emailVerifiedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -30,6 +32,8 @@ export interface NewUser {
   displayName: string;
   role: Role;
   createdAt: Date;
+  /** Set when the address is already proven (e.g. a provider's verified email); default: not verified. */
+  emailVerifiedAt?: Date | null;
 }
 
 export interface UserPageQuery {

@@ -15,6 +15,7 @@ const row = (id: string, role: 'USER' | 'ADMIN'): User => ({
   displayName: `name ${id}`,
   role,
   disabledAt: null,
+  emailVerifiedAt: null,
   createdAt: at,
   updatedAt: at,
 });

@@ -51,13 +51,23 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
           { id: 'u1', email: 'ada@example.com', passwordHash: 'hash', displayName: 'Ada', role: 'ADMIN', createdAt: NOW },
           { type: 'SIGNUP', userId: 'u1' },
         );
-        const expected = { id: 'u1', email: 'ada@example.com', passwordHash: 'hash', displayName: 'Ada', role: 'ADMIN', disabledAt: null, createdAt: NOW, updatedAt: NOW };
+        const expected = { id: 'u1', email: 'ada@example.com', passwordHash: 'hash', displayName: 'Ada', role: 'ADMIN', disabledAt: null, emailVerifiedAt: null, createdAt: NOW, updatedAt: NOW };
         assert.deepEqual(created, expected);
         assert.deepEqual(await storage.users.findById('u1'), expected);
         assert.deepEqual(await storage.users.findByEmail('ada@example.com'), expected);
         assert.equal(await storage.users.findById('nobody'), undefined);
         assert.equal(await storage.users.findByEmail('nobody@example.com'), undefined);
         assert.deepEqual(await eventTypes('u1'), ['SIGNUP']);
+      });
+
+      it('create keeps a verified email as verified (a provider vouched for it), in the user and in the list', async () => {
+        const created = await storage.users.create(
+          { id: 'v1', email: 'verified@example.com', passwordHash: 'hash', displayName: 'V', role: 'USER', createdAt: NOW, emailVerifiedAt: NOW },
+          { type: 'SIGNUP', userId: 'v1' },
+        );
+        assert.deepEqual(created.emailVerifiedAt, NOW);
+        assert.deepEqual((await storage.users.findById('v1'))!.emailVerifiedAt, NOW);
+        assert.deepEqual((await storage.users.page({ first: 10 })).rows.find((row) => row.id === 'v1')!.emailVerifiedAt, NOW);
       });
 
       it('create with an email already taken is EmailTakenError, and writes neither the user nor its audit event', async () => {
@@ -221,7 +231,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         }
         const first = await storage.users.page({ first: 2 });
         assert.deepEqual(first.rows.map((u) => u.id), ['a', 'b', 'c']);
-        assert.deepEqual(first.rows[0], { id: 'a', email: 'a@example.com', displayName: 'A', role: 'USER', disabledAt: null, createdAt: NOW });
+        assert.deepEqual(first.rows[0], { id: 'a', email: 'a@example.com', displayName: 'A', role: 'USER', disabledAt: null, emailVerifiedAt: null, createdAt: NOW });
         const next = await storage.users.page({ first: 2, after: { createdAt: NOW, id: 'b' } });
         assert.deepEqual(next.rows.map((u) => u.id), ['c', 'd']);
         assert.deepEqual((await storage.users.page({ first: 10, after: { createdAt: at(2 * SECOND), id: 'd' } })).rows, []);

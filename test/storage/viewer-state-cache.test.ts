@@ -6,7 +6,7 @@ import { createViewerStateCache, createViewerStateChanges } from '../../src/stor
 const NOW = Date.UTC(2026, 0, 1);
 
 function state(overrides: Partial<ViewerState> = {}): ViewerState {
-  const user = { id: 'u1', email: 'a@example.com', displayName: 'A', role: 'USER' as const, disabledAt: null, createdAt: new Date(NOW) };
+  const user = { id: 'u1', email: 'a@example.com', displayName: 'A', role: 'USER' as const, disabledAt: null, emailVerifiedAt: null, createdAt: new Date(NOW) };
   return { sessionId: 's1', userId: 'u1', role: 'USER', revokedAt: null, expiresAt: new Date(NOW + 60_000), disabledAt: null, user, ...overrides };
 }
 

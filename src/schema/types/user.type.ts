@@ -3,7 +3,7 @@ import type { UserListItem } from '../../storage/users';
 import { RoleEnum } from './role.enum';
 import { DateTime } from './scalars';
 
-@ObjectType({ simpleResolvers: true, description: 'A person with an account. email, role, disabled, sessions and auditEvents are visible to the user themself and to ADMINs.' })
+@ObjectType({ simpleResolvers: true, description: 'A person with an account. email, emailVerified, role, disabled, sessions and auditEvents are visible to the user themself and to ADMINs.' })
 export class User {
   @Field(() => ID)
   id!: string;
@@ -22,6 +22,9 @@ export class User {
 
   @Field(() => Boolean, { nullable: true, description: 'Whether the account is disabled (self or ADMIN).' })
   disabled!: boolean;
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether the owner has proved the email address is theirs (self or ADMIN).' })
+  emailVerified!: boolean;
 }
 
 /** Names each public field: a new column stays private until someone maps it here. */
@@ -33,5 +36,6 @@ export function toUser(row: UserListItem): User {
   user.email = row.email;
   user.role = row.role as RoleEnum;
   user.disabled = row.disabledAt !== null;
+  user.emailVerified = row.emailVerifiedAt !== null;
   return user;
 }

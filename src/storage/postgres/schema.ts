@@ -19,6 +19,8 @@ export const users = pgTable(
     displayName: text('display_name').notNull(),
     role: text('role', { enum: ['USER', 'ADMIN'] }).notNull().default('USER'),
     disabledAt: at('disabled_at'),
+    /** When the owner proved the current email address is theirs; null: not verified. */
+    emailVerifiedAt: at('email_verified_at'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
@@ -134,5 +136,6 @@ export const userListColumns = {
   displayName: users.displayName,
   role: users.role,
   disabledAt: users.disabledAt,
+  emailVerifiedAt: users.emailVerifiedAt,
   createdAt: users.createdAt,
 };

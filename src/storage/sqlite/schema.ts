@@ -11,6 +11,8 @@ export const users = sqliteTable(
     displayName: text('display_name').notNull(),
     role: text('role', { enum: ['USER', 'ADMIN'] }).notNull().default('USER'),
     disabledAt: integer('disabled_at', { mode: 'timestamp_ms' }),
+    /** When the owner proved the current email address is theirs; null: not verified. */
+    emailVerifiedAt: integer('email_verified_at', { mode: 'timestamp_ms' }),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
@@ -107,5 +109,6 @@ export const userListColumns = {
   displayName: users.displayName,
   role: users.role,
   disabledAt: users.disabledAt,
+  emailVerifiedAt: users.emailVerifiedAt,
   createdAt: users.createdAt,
 };

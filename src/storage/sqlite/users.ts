@@ -11,17 +11,19 @@ import { endLiveSessionsOfUser } from './sessions';
  * mapper (a lookup and a decoder call per column) was a fifth of a 100-row page (measured).
  * The order is userListColumns' own, checked once when the repository is built.
  */
-const LIST_COLUMN_ORDER = ['id', 'email', 'displayName', 'role', 'disabledAt', 'createdAt'] as const;
+const LIST_COLUMN_ORDER = ['id', 'email', 'displayName', 'role', 'disabledAt', 'emailVerifiedAt', 'createdAt'] as const;
 
 function toUserListItem(values: unknown[]): UserListItem {
   const disabledAt = values[4] as number | null;
+  const emailVerifiedAt = values[5] as number | null;
   return {
     id: values[0] as string,
     email: values[1] as string,
     displayName: values[2] as string,
     role: values[3] as Role,
     disabledAt: disabledAt === null ? null : new Date(disabledAt),
-    createdAt: new Date(values[5] as number),
+    emailVerifiedAt: emailVerifiedAt === null ? null : new Date(emailVerifiedAt),
+    createdAt: new Date(values[6] as number),
   };
 }
 
