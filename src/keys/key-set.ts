@@ -12,6 +12,12 @@ import { generateSigningKey, loadSigningKey, type PublicJwk, type SigningAlgorit
  */
 export const DEFAULT_ACTIVATION_DELAY_MS = 10 * 60_000;
 
+/**
+ * The least time between two reloads asked for by unknown kids. A flood of forged kids costs one
+ * read of the (small) key table per second per instance, never one per request.
+ */
+export const ON_DEMAND_RELOAD_INTERVAL_MS = 1_000;
+
 /** The contract's defaults, ACCESS_TOKEN_TTL (15m) + CLOCK_TOLERANCE (5s); app.ts passes the configured ones. */
 export const DEFAULT_VERIFY_WINDOW_MS = 15 * 60_000 + 5_000;
 
@@ -28,6 +34,13 @@ export interface KeySet {
   jwks(): { keys: PublicJwk[] };
   /** Re-reads the set from storage (another instance may have rotated) and retires keys no live token needs. */
   reload(): Promise<void>;
+  /**
+   * A reload asked for by a token whose kid is not in the set: another instance may have
+   * activated a key (`keys:rotate --activate-in 0`) before this one's next KEYS_RELOAD_INTERVAL.
+   * At most one per ON_DEMAND_RELOAD_INTERVAL_MS whatever the callers send, and concurrent
+   * callers share it; the kid itself never reaches storage. True when a reload ran.
+   */
+  reloadForUnknownKid(): Promise<boolean>;
   /**
    * Publishes a new key at once; it signs from activatesAt on (default: after the activation
    * delay, or at once when nothing signs yet). Returns its kid.
@@ -47,6 +60,8 @@ export interface KeySetOptions {
   verifyWindowMs?: number;
   /** @default DEFAULT_ACTIVATION_DELAY_MS */
   activationDelayMs?: number;
+  /** @default ON_DEMAND_RELOAD_INTERVAL_MS */
+  onDemandReloadIntervalMs?: number;
   /**
    * Whether an empty key table gets its first key here. Off in production: several instances
    * starting at once on one database would each create and sign with a key of their own, and
@@ -78,6 +93,9 @@ export async function createKeySet(options: KeySetOptions): Promise<KeySet> {
   let byKid = new Map<string, Entry>();
   let loads = 0;
   let committedLoad = 0;
+  const onDemandReloadIntervalMs = options.onDemandReloadIntervalMs ?? ON_DEMAND_RELOAD_INTERVAL_MS;
+  let lastOnDemandReload = -Infinity;
+  let onDemandReload: Promise<boolean> | null = null;
 
   async function load(): Promise<void> {
     const thisLoad = ++loads;
@@ -156,6 +174,21 @@ export async function createKeySet(options: KeySetOptions): Promise<KeySet> {
       return { keys: entries.filter((entry) => !isRetiredAt(entry, now)).map((entry) => entry.key.publicJwk) };
     },
     reload: load,
+    reloadForUnknownKid() {
+      if (onDemandReload) return onDemandReload;
+      const now = clock.now();
+      if (now - lastOnDemandReload < onDemandReloadIntervalMs) return Promise.resolve(false);
+      lastOnDemandReload = now;
+      // A failed read keeps the current set, as the timed reload does (src/keys/key-maintenance.ts).
+      onDemandReload = load().then(
+        () => true,
+        () => false,
+      );
+      void onDemandReload.finally(() => {
+        onDemandReload = null;
+      });
+      return onDemandReload;
+    },
     rotate,
     rotateIfOlderThan,
   };

@@ -243,7 +243,7 @@ export function createSessionService(options: SessionServiceOptions) {
       if (authorization === undefined || authorization === '') return { viewer: null, authError: null };
       const match = BEARER.exec(authorization);
       if (!match) return { viewer: null, authError: TokenErrorReason.TOKEN_INVALID };
-      const verified = accessTokens.verify(match[1]!);
+      const verified = await accessTokens.verifyWithKeyRefresh(match[1]!);
       if (!verified.ok) return { viewer: null, authError: verified.reason };
       const { claims } = verified;
       const now = clock.now();

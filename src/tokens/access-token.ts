@@ -38,6 +38,12 @@ export interface IssuedAccessToken {
 export interface AccessTokenService {
   issue(subject: { userId: string; sessionId: string; role: Role }): IssuedAccessToken;
   verify(token: string): VerifyResult;
+  /**
+   * verify, and when the token names a kid this instance does not know, one reload of the key
+   * set (rate-limited: KeySet.reloadForUnknownKid) and a second try. A key that another instance
+   * activated at once is accepted here before the next KEYS_RELOAD_INTERVAL.
+   */
+  verifyWithKeyRefresh(token: string): Promise<VerifyResult>;
 }
 
 export interface AccessTokenOptions {
@@ -52,6 +58,8 @@ export interface AccessTokenOptions {
 }
 
 const invalid: VerifyResult = { ok: false, reason: TokenErrorReason.TOKEN_INVALID };
+/** The same answer as `invalid`; a distinct object so verifyWithKeyRefresh knows the kid was unknown. */
+const unknownKid: VerifyResult = { ok: false, reason: TokenErrorReason.TOKEN_INVALID };
 
 function decodeHeader(segment: string): Record<string, unknown> | null {
   try {
@@ -69,7 +77,7 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
   const cacheSize = options.verifiedCacheSize ?? 10_000;
   const verified = cacheSize > 0 ? createVerifiedTokenCache(cacheSize) : null;
 
-  return {
+  const service: AccessTokenService = {
     issue({ userId, sessionId, role }) {
       const key = keySet.signingKey();
       const iat = Math.floor(clock.now() / 1000);
@@ -95,7 +103,8 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
       if (FORBIDDEN_HEADERS.some((name) => name in header)) return invalid;
       if (typeof header.kid !== 'string') return invalid;
       const key = keySet.find(header.kid);
-      if (!key || header.alg !== key.alg) return invalid;
+      if (!key) return unknownKid;
+      if (header.alg !== key.alg) return invalid;
 
       let payload: jwt.JwtPayload | string;
       try {
@@ -121,5 +130,12 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
       verified?.set(token, claims);
       return { ok: true, claims };
     },
+
+    async verifyWithKeyRefresh(token) {
+      const result = service.verify(token);
+      if (result !== unknownKid || !(await keySet.reloadForUnknownKid())) return result;
+      return service.verify(token);
+    },
   };
+  return service;
 }

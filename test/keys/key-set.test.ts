@@ -7,7 +7,7 @@ import pino from 'pino';
 import { createAccessTokenService } from '../../src/tokens/access-token';
 import { startKeyMaintenance } from '../../src/keys/key-maintenance';
 import { describeKeys } from '../../src/keys/key-status';
-import { createKeySet, DEFAULT_ACTIVATION_DELAY_MS, type KeySetOptions } from '../../src/keys/key-set';
+import { createKeySet, DEFAULT_ACTIVATION_DELAY_MS, ON_DEMAND_RELOAD_INTERVAL_MS, type KeySetOptions } from '../../src/keys/key-set';
 import { SigningKeyDecryptionError } from '../../src/keys/signing-keys';
 import { ConfigError, loadConfig } from '../../src/config';
 import type { SigningKeyRepository } from '../../src/storage/signing-keys';
@@ -139,25 +139,58 @@ describe('key set', () => {
     assert.equal(tokens.verify(after).ok, true);
   });
 
-  it('an unknown kid is refused and never reads storage', async () => {
+  it('an unknown kid is refused; a flood of forged kids reads the key table at most once per second, and never with the kid', async () => {
     const clock = new ManualClock();
     const store = await storage();
     const { repository, counts } = countingRepository(store.repository);
     const keySet = await createKeySet({ repository, encryptionKey: store.encryptionKey, clock, algorithm: 'ES256', verifyWindowMs: WINDOW });
     const tokens = tokensOf(keySet, clock);
     const foreign = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const readsBefore = counts.list;
-
-    for (const kid of ['not-ours', '../../dev/null', "' OR 1=1 --", 'https://attacker.example/jwks.json']) {
-      const token = jwt.sign({ iss: 'keycard-test', aud: 'keycard-test-api', sub: 'user-1', sid: 'session-1', role: 'USER', jti: 'j' }, foreign, {
+    const forged = (kid: string) =>
+      jwt.sign({ iss: 'keycard-test', aud: 'keycard-test-api', sub: 'user-1', sid: 'session-1', role: 'USER', jti: 'j' }, foreign, {
         algorithm: 'ES256',
         header: { alg: 'ES256', typ: 'at+jwt', kid },
         expiresIn: 60,
       });
-      assert.deepEqual(tokens.verify(token), { ok: false, reason: 'TOKEN_INVALID' }, kid);
+    const readsBefore = counts.list;
+
+    for (const kid of ['not-ours', '../../dev/null', "' OR 1=1 --", 'https://attacker.example/jwks.json']) {
+      assert.deepEqual(tokens.verify(forged(kid)), { ok: false, reason: 'TOKEN_INVALID' }, kid);
       assert.equal(keySet.find(kid), undefined);
     }
+    // The synchronous check never reads storage.
     assert.equal(counts.list, readsBefore);
+
+    // The request path's check may reload, but 50 forged tokens at once share one read...
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => tokens.verifyWithKeyRefresh(forged(`forged-${i}`))));
+    assert.ok(answers.every((answer) => !answer.ok && answer.reason === 'TOKEN_INVALID'));
+    assert.equal(counts.list, readsBefore + 1);
+    // ...and more of them within the second read nothing more.
+    clock.advance(ON_DEMAND_RELOAD_INTERVAL_MS - 1);
+    assert.deepEqual(await tokens.verifyWithKeyRefresh(forged('later')), { ok: false, reason: 'TOKEN_INVALID' });
+    assert.equal(counts.list, readsBefore + 1);
+    clock.advance(1);
+    await tokens.verifyWithKeyRefresh(forged('a second later'));
+    assert.equal(counts.list, readsBefore + 2);
+  });
+
+  it('a key another instance activated at once (keys:rotate --activate-in 0) verifies here on first sight, before the next reload', async () => {
+    const clock = new ManualClock();
+    const store = await storage();
+    const serving = await keySetOn(store, clock);
+    const operator = await keySetOn(store, clock);
+    clock.advance(HOUR);
+    const kid = await operator.rotate({ activatesAt: clock.now() });
+    const token = tokensOf(operator, clock).issue(subject).token;
+    assert.equal(serving.find(kid), undefined, 'not reloaded yet');
+
+    const servingTokens = tokensOf(serving, clock);
+    assert.deepEqual(servingTokens.verify(token), { ok: false, reason: 'TOKEN_INVALID' });
+    const verified = await servingTokens.verifyWithKeyRefresh(token);
+    assert.equal(verified.ok, true);
+    assert.equal(verified.ok && verified.claims.kid, kid);
+    // The reload also moved signing to the newest key here.
+    assert.equal(serving.signingKey().kid, kid);
   });
 
   it('a key stored under another KEYCARD_SECRET stops the load with SigningKeyDecryptionError', async () => {
