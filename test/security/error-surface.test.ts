@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../../src/errors';
 import { GRAPHQL_LIMITS } from '../../src/http/graphql-limits';
 import { isUnrecognised } from '../../src/http/request-messages';
 import { buildBaseSchema } from '../../src/schema/build-schema';
-import { startTestApp, type TestApp } from '../support/app';
+import pino from 'pino';
+import { startTestApp, withTestApp, type TestApp } from '../support/app';
 
 /**
  * Issue 17, "Error surface (production)": what a schema-recovery tool (clairvoyance) or a scanner
@@ -235,5 +238,30 @@ describe('#17 development keeps the precise text', () => {
       assert.equal(answer.errors.length, 1, answer.text);
       assert.equal(answer.errors[0]!.extensions?.code, 'BAD_USER_INPUT');
     }
+  });
+});
+
+describe('#17 aborted requests', () => {
+  it('#17 a client that disconnects mid-body is a debug line without a stack, not an error', async () => {
+    const lines: Array<{ level: number; msg: string; err?: unknown; stack?: unknown }> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    await withTestApp(
+      { NODE_ENV: 'production' },
+      async (t) => {
+        const { port } = new URL(t.url);
+        const socket = net.connect(Number(port), '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write('POST /graphql HTTP/1.1\r\nHost: keycard\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query": "{ me');
+        await sleep(50);
+        socket.destroy();
+        for (let i = 0; i < 100 && !lines.some((l) => /closed the request/.test(l.msg)); i++) await sleep(20);
+        const aborted = lines.filter((l) => /closed the request/.test(l.msg));
+        assert.equal(aborted.length, 1, JSON.stringify(lines));
+        assert.equal(aborted[0]!.level, 20, 'debug');
+        assert.equal(aborted[0]!.err, undefined, 'no error object, no stack');
+        assert.deepEqual(lines.filter((l) => l.level >= 40), [], 'nothing at warn (40) or error');
+      },
+      { logger },
+    );
   });
 });
