@@ -47,7 +47,9 @@ function refuseWith(publicMessage: string) {
 
 /**
  * graphql-armor's Apollo protections, as validation rules: an over-limit document is refused
- * with a 400 and BAD_USER_INPUT (format-error.ts) and nothing of it runs. Field suggestions
+ * with a 400 and BAD_USER_INPUT (format-error.ts) and nothing of it runs. The directive bound
+ * and the refusal of subscriptions are our own rules; a refused document answers its
+ * refusal(s) only (document-refusal.ts). Field suggestions
  * are Apollo's business (hideSchemaDetailsFromClientErrors in production); armor masks them
  * there as well.
  *
