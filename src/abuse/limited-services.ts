@@ -1,4 +1,4 @@
-import { parseEmail } from '../accounts/account.input';
+import { parseEmail, requireWellFormedPassword } from '../accounts/account.input';
 import type { AccountService } from '../accounts/account.service';
 import type { SessionService } from '../sessions/session.service';
 import type { RateLimits } from './rate-limits';
@@ -12,8 +12,9 @@ export function withRateLimits(services: { accounts: AccountService; sessions: S
   const limitedAccounts: AccountService = {
     ...accounts,
     login(input, origin, mode) {
-      // A malformed email is refused before it costs a point: nothing is looked up or hashed.
+      // A malformed email or password is refused before it costs a point: nothing is looked up or hashed.
       const email = parseEmail(input.email);
+      requireWellFormedPassword(input.password);
       return limits.login(email, origin, () => accounts.login(input, origin, mode));
     },
     signup(input, origin, mode) {

@@ -17,12 +17,34 @@ export function normalizeEmail(raw: string): string {
   return raw.trim().toLowerCase();
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The one rule for an email address, used by every operation that takes one (signup, login, the
+ * CLI, and whatever mails or links to an address). Addresses are ASCII (RFC 5321): an
+ * internationalised domain in its `xn--` form; a non-ASCII local part (RFC 6531) is refused.
+ * ASCII is checked BEFORE lower-casing: Unicode case mapping turns some non-ASCII characters
+ * into ASCII ones (the Kelvin sign U+212A becomes `k`, U+0130 `İ` becomes `i̇`), so a check
+ * after it would let `user\u212A@example.com` in as `userk@example.com`: two spellings, one
+ * account, and a display that is not what was typed.
+ */
 export function parseEmail(raw: string, field = 'email'): string {
-  const email = normalizeEmail(raw);
+  const trimmed = raw.trim();
+  if (NON_ASCII.test(trimmed)) throw errors.badUserInput(field, 'Enter a valid email address (ASCII letters only; write an international domain as xn--...).');
+  const email = normalizeEmail(trimmed);
   if (email.length === 0 || email.length > EMAIL_MAX || !emailSchema.safeParse(email).success) {
     throw errors.badUserInput(field, 'Enter a valid email address.');
   }
   return email;
+}
+
+/**
+ * A password is a sequence of Unicode characters: a lone surrogate (a JSON string may carry
+ * `"\ud800"`) is not one. UTF-8 encodes it as U+FFFD before hashing, so two different
+ * passwords would share one hash. Refused wherever a password is presented.
+ */
+export function requireWellFormedPassword(raw: string, field = 'password'): void {
+  if (/\p{Cs}/u.test(raw)) throw errors.badUserInput(field, 'The password contains an invalid character (an unpaired surrogate).');
 }
 
 function characterCount(value: string): number {
@@ -34,6 +56,7 @@ function characterCount(value: string): number {
 
 /** NIST SP 800-63B §3.1.1.2: length is the rule; no composition rules, all characters allowed. */
 export function parseNewPassword(raw: string, field = 'password'): string {
+  requireWellFormedPassword(raw, field);
   if (raw.length > PASSWORD_MAX * 2 || characterCount(raw) > PASSWORD_MAX) {
     throw errors.badUserInput(field, `The password must be at most ${PASSWORD_MAX} characters.`);
   }

@@ -5,7 +5,7 @@ import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, TokenErrorReason } from '../errors';
 import { RevokeReason, type IssuedTokens, type SessionService, type Viewer } from '../sessions/session.service';
-import { isPlausiblePassword, parseDisplayName, parseEmail, parseNewPassword } from './account.input';
+import { isPlausiblePassword, parseDisplayName, parseEmail, parseNewPassword, requireWellFormedPassword } from './account.input';
 import type { AuditRepository } from '../storage/audit';
 import { EmailTakenError, type User, type UserRepository } from '../storage/users';
 
@@ -64,6 +64,7 @@ export function createAccountService(options: AccountServiceOptions) {
      */
     async login(input: { email: string; password: string }, origin: RequestOrigin, mode: { cookie: boolean }): Promise<SignedIn> {
       const email = parseEmail(input.email);
+      requireWellFormedPassword(input.password);
       if (!isPlausiblePassword(input.password)) throw errors.invalidCredentials();
       const user = await users.findByEmail(email);
       if (!user) {

@@ -22,7 +22,11 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     // Refuses simple (form, text/plain) POSTs and unsigned GETs before any resolver runs.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    formatError: createFormatError(logger),
+    formatError: createFormatError(logger, { production: config.production }),
+    // No automatic persisted queries: Keycard's clients send the query text (a few hundred
+    // bytes), and APQ would let any caller write into the server's cache. A request that asks
+    // for one is the client's mistake (BAD_USER_INPUT, reason PERSISTED_QUERY_NOT_SUPPORTED).
+    persistedQueries: false,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     logger,

@@ -6,6 +6,13 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** The client went away before its body was complete: its doing, not a server error (nothing to answer, nothing to trace). */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super('the client closed the request before its body was complete');
+  }
+}
+
 /** Reads the body up to `limit` bytes; a larger one is refused (413) without buffering it whole. */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
@@ -27,6 +34,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    // A request stream fails only when its connection does (ECONNRESET "aborted").
+    req.on('error', () => reject(new RequestAbortedError()));
   });
 }

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
+import type { GraphQLError, ParseOptions, ValidationContext, ValidationRule } from 'graphql';
+import { DocumentRefusal, directiveLimitRule, refusalsOnlyPlugin, servedOperationTypesRule } from './document-refusal';
 
 /**
  * Bounds on the shape of a GraphQL document (OWASP GraphQL cheat sheet, "Query limiting";
@@ -32,14 +33,23 @@ export interface GraphqlLimits {
   parseOptions: ParseOptions;
 }
 
-/** Reports a refusal as a validation error of the client's (armor prefixes "Syntax Error:", which it is not). */
-function refuse(context: ValidationContext | null, error: GraphQLError): void {
-  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'BAD_USER_INPUT' } }));
+/**
+ * Reports an armor refusal in our words: armor's own text ("Query Cost limit of 5000 exceeded,
+ * found 349999996.5", prefixed "Syntax Error:") is library text. The measured figure stays in
+ * development only.
+ */
+function refuseWith(publicMessage: string) {
+  return (context: ValidationContext | null, error: GraphQLError): void => {
+    const found = /found (\d[\d.e+]*?)\.?$/i.exec(error.message)?.[1];
+    context?.reportError(new DocumentRefusal(found ? publicMessage.replace(/\.$/, ` (found ${found}).`) : publicMessage, publicMessage));
+  };
 }
 
 /**
  * graphql-armor's Apollo protections, as validation rules: an over-limit document is refused
- * with a 400 and BAD_USER_INPUT (format-error.ts) and nothing of it runs. Field suggestions
+ * with a 400 and BAD_USER_INPUT (format-error.ts) and nothing of it runs. The directive bound
+ * and the refusal of subscriptions are our own rules; a refused document answers its
+ * refusal(s) only (document-refusal.ts). Field suggestions
  * are Apollo's business (hideSchemaDetailsFromClientErrors in production); armor masks them
  * there as well.
  *
@@ -48,15 +58,20 @@ function refuse(context: ValidationContext | null, error: GraphQLError): void {
  * surfaces as a 500.
  */
 export function createGraphqlLimits(options: { production: boolean }): GraphqlLimits {
-  const reject = { propagateOnRejection: false, onReject: [refuse] };
+  const reject = (message: string) => ({ propagateOnRejection: false, onReject: [refuseWith(message)] });
   const armor = new ApolloArmor({
-    maxDepth: { n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, ...reject },
-    maxAliases: { n: GRAPHQL_LIMITS.maxAliases, allowList: [], ...reject },
-    maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, ...reject },
-    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, ...reject },
+    maxDepth: { n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, ...reject(`The document's depth is over the limit of ${GRAPHQL_LIMITS.maxDepth} levels.`) },
+    maxAliases: { n: GRAPHQL_LIMITS.maxAliases, allowList: [], ...reject(`The document has more aliases than the limit of ${GRAPHQL_LIMITS.maxAliases}.`) },
+    // Ours (document-refusal.ts): one error for a flood, repeated directives included.
+    maxDirectives: { enabled: false },
+    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, ...reject(`The document costs more than the limit of ${GRAPHQL_LIMITS.maxCost}.`) },
     maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: options.production },
   });
   const { plugins, validationRules } = armor.protect();
-  return { plugins, validationRules, parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } };
+  return {
+    plugins: [...plugins, refusalsOnlyPlugin()],
+    validationRules: [directiveLimitRule(GRAPHQL_LIMITS.maxDirectives), servedOperationTypesRule, ...validationRules],
+    parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
+  };
 }

@@ -10,7 +10,7 @@ import type { Clock } from '../clock';
 import type { KeySet } from '../keys/key-set';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import { BodyTooLargeError, readBody } from './body';
+import { BodyTooLargeError, readBody, RequestAbortedError } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
 import { createDemoRoutes, servesDemo } from './demo';
@@ -51,9 +51,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function graphqlError(message: string, code: string) {
-  return { errors: [{ message, extensions: { code } }] };
+function graphqlError(message: string, code: string, reason?: string) {
+  return { errors: [{ message, extensions: { code, ...(reason ? { reason } : {}) } }] };
 }
+
+/** GraphQL over HTTP is GET and POST (OPTIONS for CORS preflights); anything else is 405 in our words. */
+const GRAPHQL_METHODS = new Set(['GET', 'POST', 'OPTIONS']);
 
 export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
@@ -71,6 +74,11 @@ export function createRequestHandler(deps: HttpDeps) {
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           sendJson(res, 413, graphqlError(`The request body is larger than ${config.bodyLimitBytes} bytes.`, ErrorCode.BAD_USER_INPUT), { connection: 'close' });
+          return;
+        }
+        if (error instanceof RequestAbortedError) {
+          // Anyone can open and drop connections: an error line with a stack each time would be a log flood.
+          logger.debug({ method: req.method, path: '/graphql' }, error.message);
           return;
         }
         throw error;
@@ -140,6 +148,11 @@ export function createRequestHandler(deps: HttpDeps) {
         case '/graphql':
           if (req.method === 'OPTIONS') {
             res.writeHead(204).end();
+            return;
+          }
+          if (!GRAPHQL_METHODS.has(req.method ?? '')) {
+            req.resume();
+            sendJson(res, 405, graphqlError('Only GET and POST are supported.', ErrorCode.BAD_USER_INPUT, 'BAD_REQUEST'), { allow: 'GET, POST' });
             return;
           }
           await handleGraphql(req, res, url.search);

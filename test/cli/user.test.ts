@@ -20,6 +20,8 @@ describe('user:create', () => {
       [['--email', 'ops@example.com', '--password-stdin'], '--role is required'],
       [['--email', 'ops@example.com', '--role', 'boss', '--password-stdin'], '--role must be one of USER, ADMIN, got "boss"'],
       [['--email', 'not-an-email', '--role', 'ADMIN', '--password-stdin'], '--email must be an email address, got "not-an-email"'],
+      // The one email rule (issue 17): the Kelvin sign is not a "k".
+      [['--email', 'ops\u212A@example.com', '--role', 'ADMIN', '--password-stdin'], '--email must be an email address, got "ops\u212A@example.com"'],
       [['--email', 'ops@example.com', '--role', 'ADMIN'], '--password-stdin is required: the password is read from standard input'],
       [['--email', 'ops@example.com', '--role', 'ADMIN', '--password', 'hunter22'], "unknown option '--password'"],
     ];
