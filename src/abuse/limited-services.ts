@@ -1,6 +1,7 @@
 import { parseEmail } from '../accounts/account.input';
 import type { AccountService } from '../accounts/account.service';
 import type { SessionService } from '../sessions/session.service';
+import type { DeviceService } from '../devices/device.service';
 import type { RateLimits } from './rate-limits';
 
 /**
@@ -30,4 +31,14 @@ export function withRateLimits(services: { accounts: AccountService; sessions: S
     },
   };
   return { accounts: limitedAccounts, sessions: limitedSessions };
+}
+
+/** The device service with user-code guessing limited per user and per IP (RFC 8628 §5.1). */
+export function withUserCodeLimits(devices: DeviceService, limits: RateLimits): DeviceService {
+  return {
+    ...devices,
+    describe: (userCode, viewer, origin) => limits.userCodeGuess(viewer.userId, origin, () => devices.describe(userCode, viewer, origin)),
+    approve: (userCode, viewer, origin) => limits.userCodeGuess(viewer.userId, origin, () => devices.approve(userCode, viewer, origin)),
+    deny: (userCode, viewer, origin) => limits.userCodeGuess(viewer.userId, origin, () => devices.deny(userCode, viewer, origin)),
+  };
 }
