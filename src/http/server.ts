@@ -182,6 +182,7 @@ export function createRequestHandler(deps: HttpDeps) {
           return;
         case '/demo':
         case '/demo/app.js':
+        case '/demo/device':
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;
