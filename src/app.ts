@@ -8,7 +8,7 @@ import { deriveSecretKeys } from './keys/secret-keys';
 import type { SigningAlgorithm } from './keys/signing-keys';
 import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
-import { withRateLimits, withUserCodeLimits } from './abuse/limited-services';
+import { withDeviceLimits, withRateLimits } from './abuse/limited-services';
 import { createDeviceService } from './devices/device.service';
 import { createRateLimits } from './abuse/rate-limits';
 import { systemClock, type Clock } from './clock';
@@ -76,8 +76,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const devices = createDeviceService({
       repository: storage.deviceAuthorizations,
       users: storage.users,
-      // The limited sessions: a device's refresh counts against the refresh limit per IP like any other.
-      sessions: limited.sessions,
+      // The limits are in front of the device service as a whole (withDeviceLimits), so not here too.
+      sessions,
       clock,
       userCodeKey: secretKeys.userCode,
       clients: config.deviceClients,
@@ -87,7 +87,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       accounts: limited.accounts,
       sessions: limited.sessions,
       audit: createAuditService({ audit }),
-      devices: withUserCodeLimits(devices, limits),
+      devices: withDeviceLimits(devices, limits),
     };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });

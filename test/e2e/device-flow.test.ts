@@ -374,6 +374,19 @@ describe('the OAuth endpoints themselves', () => {
     });
   });
 
+  it('failed refresh grants count against REFRESH_LIMIT_PER_IP, whatever refused them; over it: 429 with Retry-After', async () => {
+    await withTestApp({ ...ENV, REFRESH_LIMIT_PER_IP: '2' }, async (t) => {
+      const person = await signup(t.url);
+      const login = await rawToken(t, { grant_type: 'refresh_token', client_id: 'tv', refresh_token: person.refreshToken });
+      assert.deepEqual([login.status, login.body.error], [400, 'invalid_grant'], "a login session's token");
+      const unknown = await rawToken(t, { grant_type: 'refresh_token', client_id: 'tv', refresh_token: `kcr_${'A'.repeat(43)}` });
+      assert.deepEqual([unknown.status, unknown.body.error], [400, 'invalid_grant']);
+      const blocked = await rawToken(t, { grant_type: 'refresh_token', client_id: 'tv', refresh_token: `kcr_${'B'.repeat(43)}` });
+      assert.deepEqual([blocked.status, blocked.body.error], [429, 'temporarily_unavailable']);
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+    });
+  });
+
   it('answer RFC 6749 §5.2 errors for malformed requests', async () => {
     await withTestApp(ENV, async (t) => {
       const unsupported = await rawToken(t, { grant_type: 'password', client_id: 'tv', username: 'a', password: 'b' });
