@@ -267,7 +267,7 @@ export interface Config {
   readonly appUrl: string;
   /** OAUTH_DEVICE_CLIENTS: the client_ids allowed to start the device flow (RFC 8628). */
   readonly deviceClients: readonly string[];
-  /** JWT_ISSUER when it is a URL: the OAuth endpoints are served only then (contract.md, "OAuth endpoints"). */
+  /** JWT_ISSUER is a URL (https in production): the OAuth endpoints are served only then (contract.md, "OAuth endpoints"). */
   readonly oauthEndpointsEnabled: boolean;
 }
 
@@ -388,6 +388,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     keyRotationIntervalMs: e.KEY_ROTATION_INTERVAL,
     appUrl: e.APP_URL ?? DEFAULT_APP_URL,
     deviceClients: Object.freeze([...e.OAUTH_DEVICE_CLIENTS]),
-    oauthEndpointsEnabled: /^https?:\/\/[^\s]+$/.test(e.JWT_ISSUER),
+    // contract.md, "OAuth endpoints": https in production, http:// allowed outside it.
+    oauthEndpointsEnabled: (production ? /^https:\/\/\S+$/ : /^https?:\/\/\S+$/).test(e.JWT_ISSUER),
   });
 }

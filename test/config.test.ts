@@ -42,6 +42,9 @@ describe('configuration', () => {
     assert.equal(config.appUrl, 'https://app.example.com');
     assert.deepEqual(config.deviceClients, ['tv', 'keycard-cli']);
     assert.equal(config.oauthEndpointsEnabled, true);
+    const production = { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, APP_URL: 'https://app.example.com', OAUTH_DEVICE_CLIENTS: 'tv' };
+    assert.equal(loadConfig({ ...production, JWT_ISSUER: 'http://auth.example.com' }).oauthEndpointsEnabled, false, 'production needs https');
+    assert.equal(loadConfig({ ...production, JWT_ISSUER: 'https://auth.example.com' }).oauthEndpointsEnabled, true);
   });
 
   it('parses durations, :memory:, CORS lists and proxy hops', () => {
