@@ -6,9 +6,9 @@ import crypto from 'node:crypto';
  * The device code is a bearer secret the device polls with: 256 bits from the CSPRNG behind a
  * recognisable prefix, kept only as its SHA-256 (high entropy, so a fast hash is enough).
  *
- * The user code is what a person types: 8 characters from BCDFGHJKLMNPQRSTVWXZ (20 consonants:
- * no vowels, so no words, and none of the look-alikes 0/O, 1/I/L, 5/S... in the set), shown as
- * ABCD-EFGH. 20^8 ≈ 2.6·10^10 codes (~34.6 bits): safe only because guessing is rate-limited per
+ * The user code is what a person types: 8 characters from BCDFGHJKLMNPQRSTVWXZ (RFC 8628 §6.1's
+ * example: 20 consonants, so no words and no O or I to read as 0 or 1, and no digits, so nothing
+ * for L, S or Z to be mistaken for), shown as ABCD-EFGH. 20^8 ≈ 2.6·10^10 codes (~34.6 bits): safe only because guessing is rate-limited per
  * IP and per user (src/abuse) and codes live 10 minutes (RFC 8628 §5.1). At rest it is an HMAC
  * keyed from KEYCARD_SECRET, since a plain hash of so few bits would be reversed by enumeration.
  */
