@@ -8,7 +8,8 @@ import { deriveSecretKeys } from './keys/secret-keys';
 import type { SigningAlgorithm } from './keys/signing-keys';
 import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
-import { withRateLimits } from './abuse/limited-services';
+import { withDeviceLimits, withRateLimits } from './abuse/limited-services';
+import { createDeviceService } from './devices/device.service';
 import { createRateLimits } from './abuse/rate-limits';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -72,9 +73,25 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
     const limited = withRateLimits({ accounts, sessions }, limits);
-    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }) };
+    const devices = createDeviceService({
+      repository: storage.deviceAuthorizations,
+      users: storage.users,
+      // The limits are in front of the device service as a whole (withDeviceLimits), so not here too.
+      sessions,
+      clock,
+      userCodeKey: secretKeys.userCode,
+      clients: config.deviceClients,
+      appUrl: config.appUrl,
+    });
+    const services: Services = {
+      accounts: limited.accounts,
+      sessions: limited.sessions,
+      audit: createAuditService({ audit }),
+      devices: withDeviceLimits(devices, limits),
+    };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
+      await storage.deviceAuthorizations.pruneExpired(new Date(clock.now()));
       await limits.clearExpired();
       return pruned;
     };

@@ -9,6 +9,9 @@ import type { RateLimitSettings } from './abuse/rate-limits';
  * accepts (contract.md, "Running it"); a secret's value is never repeated.
  */
 
+/** The demo web app served by `npm run dev` (src/http/demo.ts). */
+export const DEFAULT_APP_URL = 'http://127.0.0.1:4000/demo';
+
 export const DEV_SECRET = 'keycard-development-secret-do-not-use-in-production-0123456789';
 
 /**
@@ -187,6 +190,21 @@ const envSchema = z.object({
   KEYS_RELOAD_INTERVAL: duration(SECOND, { max: MAX_TIMER_DELAY_MS, examples: '30s, 5m or 1h' }).prefault('30s'),
   // Rotating more often than hourly only grows the JWKS: each key stays published for
   // ACCESS_TOKEN_TTL after the next one takes over.
+  APP_URL: z
+    .string()
+    .transform((value, ctx) => (/^https?:\/\/[^\s/]+(\/[^\s?#]*)?$/.test(value.trim()) ? value.trim().replace(/\/+$/, '') : refuse(ctx, 'must be the http(s) URL of the web app, such as https://app.example.com', value)))
+    .optional(),
+  OAUTH_DEVICE_CLIENTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const ids = value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean);
+      const bad = ids.find((id) => !/^[A-Za-z0-9._~-]{1,100}$/.test(id));
+      return bad === undefined ? ids : refuse(ctx, 'must be a comma-separated list of client ids (letters, digits and . _ ~ -), such as tv-app,keycard-cli', value);
+    }),
   KEY_ROTATION_INTERVAL: z
     .string()
     .default('off')
@@ -245,6 +263,12 @@ export interface Config {
   readonly keysReloadIntervalMs: number;
   /** Automatic signing key rotation period; null = only `keys:rotate`. */
   readonly keyRotationIntervalMs: number | null;
+  /** APP_URL without a trailing slash: the web app that the device page (APP_URL/device) lives in. */
+  readonly appUrl: string;
+  /** OAUTH_DEVICE_CLIENTS: the client_ids allowed to start the device flow (RFC 8628). */
+  readonly deviceClients: readonly string[];
+  /** JWT_ISSUER is a URL (https in production): the OAuth endpoints are served only then (contract.md, "OAuth endpoints"). */
+  readonly oauthEndpointsEnabled: boolean;
 }
 
 // Never echo the secret: its messages say what was wrong with it, not what it was.
@@ -319,6 +343,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
 
+  if (production && e.APP_URL === undefined && e.OAUTH_DEVICE_CLIENTS.length > 0) {
+    throw new ConfigError('APP_URL', 'is required in production when OAUTH_DEVICE_CLIENTS is set: it is the web app whose /device page approves devices');
+  }
+
   return Object.freeze({
     env: e.NODE_ENV,
     production,
@@ -358,5 +386,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jwtAlgorithm: e.JWT_ALG,
     keysReloadIntervalMs: e.KEYS_RELOAD_INTERVAL,
     keyRotationIntervalMs: e.KEY_ROTATION_INTERVAL,
+    appUrl: e.APP_URL ?? DEFAULT_APP_URL,
+    deviceClients: Object.freeze([...e.OAUTH_DEVICE_CLIENTS]),
+    // contract.md, "OAuth endpoints": https in production, http:// allowed outside it.
+    oauthEndpointsEnabled: (production ? /^https:\/\/\S+$/ : /^https?:\/\/\S+$/).test(e.JWT_ISSUER),
   });
 }

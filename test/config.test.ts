@@ -31,7 +31,20 @@ describe('configuration', () => {
     assert.equal(config.trustProxyHops, 0);
     assert.equal(config.production, false);
     assert.equal(config.usingDevSecret, true);
+    assert.equal(config.appUrl, 'http://127.0.0.1:4000/demo');
+    assert.deepEqual(config.deviceClients, []);
+    assert.equal(config.oauthEndpointsEnabled, false);
     assert.ok(Object.isFrozen(config));
+  });
+
+  it('APP_URL loses its trailing slash; OAUTH_DEVICE_CLIENTS is a trimmed list; a URL issuer turns the OAuth endpoints on', () => {
+    const config = loadConfig({ APP_URL: 'https://app.example.com/', OAUTH_DEVICE_CLIENTS: ' tv , keycard-cli ', JWT_ISSUER: 'https://auth.example.com' });
+    assert.equal(config.appUrl, 'https://app.example.com');
+    assert.deepEqual(config.deviceClients, ['tv', 'keycard-cli']);
+    assert.equal(config.oauthEndpointsEnabled, true);
+    const production = { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, APP_URL: 'https://app.example.com', OAUTH_DEVICE_CLIENTS: 'tv' };
+    assert.equal(loadConfig({ ...production, JWT_ISSUER: 'http://auth.example.com' }).oauthEndpointsEnabled, false, 'production needs https');
+    assert.equal(loadConfig({ ...production, JWT_ISSUER: 'https://auth.example.com' }).oauthEndpointsEnabled, true);
   });
 
   it('parses durations, :memory:, CORS lists and proxy hops', () => {
@@ -171,6 +184,9 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ['JWT_ALG', { JWT_ALG: 'HS256' }, 'JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")'],
   ['KEYS_RELOAD_INTERVAL', { KEYS_RELOAD_INTERVAL: '100ms' }, 'KEYS_RELOAD_INTERVAL must be a duration from 1s to 24d, such as 30s, 5m or 1h (got "100ms")'],
   ['KEY_ROTATION_INTERVAL', { KEY_ROTATION_INTERVAL: '10m' }, 'KEY_ROTATION_INTERVAL must be off or a duration of at least 1h, such as 1d, 7d or 30d (got "10m")'],
+  ['APP_URL', { APP_URL: 'app.example.com' }, 'APP_URL must be the http(s) URL of the web app, such as https://app.example.com (got "app.example.com")'],
+  ['APP_URL', { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_DEVICE_CLIENTS: 'tv' }, 'APP_URL is required in production when OAUTH_DEVICE_CLIENTS is set: it is the web app whose /device page approves devices'],
+  ['OAUTH_DEVICE_CLIENTS', { OAUTH_DEVICE_CLIENTS: 'tv,my cli' }, 'OAUTH_DEVICE_CLIENTS must be a comma-separated list of client ids (letters, digits and . _ ~ -), such as tv-app,keycard-cli (got "tv,my cli")'],
 ];
 
 describe('configuration errors in plain words', () => {

@@ -60,6 +60,10 @@ export function createRateLimits(options: RateLimitsOptions) {
   const passwordCheck = createAttemptLimiter(store, { name: 'PASSWORD_CHECK', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const signupIp = createAttemptLimiter(store, { name: 'SIGNUP_IP', points: settings.signupPerIp, windowMs });
   const refreshIp = createAttemptLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
+  // Device user codes have ~34.6 bits (src/tokens/device-code.ts): wrong codes count per user and
+  // per IP with the login limits' sizes, so the code space is never searchable (RFC 8628 §5.1).
+  const userCodeUser = createAttemptLimiter(store, { name: 'USER_CODE_USER', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const userCodeIp = createAttemptLimiter(store, { name: 'USER_CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -147,6 +151,32 @@ export function createRateLimits(options: RateLimitsOptions) {
         if (block) await recordBlock(block, origin, {}, null);
         throw error;
       }
+    },
+
+    /**
+     * Counts wrong device user codes per user and per IP (`deviceRequest`, `approveDevice`,
+     * `denyDevice`): a miss is a null answer or NOT_FOUND. Checked before the lookup, so a
+     * blocked caller learns nothing about any code; a hit costs nothing.
+     */
+    async userCodeGuess<T>(userId: string, origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      await guard(userCodeIp.check(ip), origin, {}, userId);
+      await guard(userCodeUser.check(userId), origin, {}, userId);
+      let missed = false;
+      let result: T;
+      try {
+        result = await attempt();
+        missed = result === null;
+      } catch (error) {
+        missed = isCode(error, ErrorCode.NOT_FOUND);
+        throw error;
+      } finally {
+        if (missed) {
+          const blocks = await Promise.all([userCodeIp.fail(ip), userCodeUser.fail(userId)]);
+          for (const block of blocks) if (block) await recordBlock(block, origin, {}, userId);
+        }
+      }
+      return result;
     },
 
     clearExpired: () => store.clearExpired(),

@@ -13,6 +13,10 @@ export const AuditEventType = {
   USER_ENABLED: 'USER_ENABLED',
   RATE_LIMITED: 'RATE_LIMITED',
   PASSWORD_CHANGE_FAILED: 'PASSWORD_CHANGE_FAILED',
+  /** A device started the device flow (RFC 8628 §3.1); detail: clientId, scopes. */
+  DEVICE_AUTHORIZATION_STARTED: 'DEVICE_AUTHORIZATION_STARTED',
+  DEVICE_APPROVED: 'DEVICE_APPROVED',
+  DEVICE_DENIED: 'DEVICE_DENIED',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 

@@ -2,6 +2,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { readCsrfCookie } from './csrf-cookie';
 import { execute, type FetchCredentials, type GraphQLErrorShape } from './execute';
 import {
+  ApproveDeviceDocument,
+  DenyDeviceDocument,
+  DeviceRequestDocument,
   LoginDocument,
   LogoutAllDocument,
   LogoutDocument,
@@ -10,6 +13,7 @@ import {
   RefreshDocument,
   SignupDocument,
   type AuthPayloadFieldsFragment,
+  type DeviceRequestQuery,
   type LoginInput,
   type MeQuery,
   type MySessionsQuery,
@@ -46,6 +50,7 @@ export type LoginFields = Omit<LoginInput, 'delivery'>;
 export type AuthPayload = AuthPayloadFieldsFragment;
 export type Me = MeQuery['me'];
 export type MySession = NonNullable<NonNullable<MySessionsQuery['me']>['sessions']>[number];
+export type DeviceRequest = NonNullable<DeviceRequestQuery['deviceRequest']>;
 
 export interface GraphQLResult<TData> {
   data: TData | null | undefined;
@@ -65,6 +70,12 @@ export interface KeycardClient {
   me(): Promise<Me>;
   /** The signed-in user's live sessions, or null with no access token. */
   sessions(): Promise<MySession[] | null>;
+  /** What the device showing `userCode` asks for (client, scopes); null for an unknown, expired or decided code. */
+  deviceRequest(userCode: string): Promise<DeviceRequest | null>;
+  /** Lets the device showing `userCode` sign in as the signed-in user (RFC 8628). */
+  approveDevice(userCode: string): Promise<boolean>;
+  /** Refuses the device showing `userCode`. */
+  denyDevice(userCode: string): Promise<boolean>;
   /**
    * Any typed document, with the access token and the refresh-on-expiry retry. Returns data and
    * errors as the server sent them, since GraphQL keeps partial data next to field errors.
@@ -201,6 +212,18 @@ export function createKeycardClient(options: KeycardClientOptions): KeycardClien
 
     async sessions() {
       return dataOrThrow(await authorized(MySessionsDocument, {})).me?.sessions ?? null;
+    },
+
+    async deviceRequest(userCode) {
+      return dataOrThrow(await authorized(DeviceRequestDocument, { userCode })).deviceRequest ?? null;
+    },
+
+    async approveDevice(userCode) {
+      return dataOrThrow(await authorized(ApproveDeviceDocument, { userCode })).approveDevice;
+    },
+
+    async denyDevice(userCode) {
+      return dataOrThrow(await authorized(DenyDeviceDocument, { userCode })).denyDevice;
     },
 
     request: authorized,

@@ -49,7 +49,8 @@ function renderSessions(sessions: MySession[]): void {
   list.replaceChildren(
     ...sessions.map((session) => {
       const item = document.createElement('li');
-      item.textContent = `${session.current ? 'this browser — ' : ''}since ${session.createdAt}, last used ${session.lastUsedAt}, ${session.userAgent ?? 'unknown agent'}`;
+      const agent = session.clientId ? `device ${session.clientId} (${(session.scopes ?? []).join(' ')})` : (session.userAgent ?? 'unknown agent');
+      item.textContent = `${session.current ? 'this browser — ' : ''}since ${session.createdAt}, last used ${session.lastUsedAt}, ${agent}`;
       return item;
     }),
   );
@@ -99,6 +100,59 @@ function onClick(id: string, action: () => Promise<void>): void {
   element(id).addEventListener('click', () => void act(action));
 }
 
+/** The code being decided, as the person typed it (the server normalises case, dashes and spaces). */
+let deviceCode: string | null = null;
+
+function deviceResult(text: string): void {
+  element('device-result').textContent = text;
+}
+
+/** Shows what the device with this code asks for (client, scopes); the person then approves or denies. */
+async function lookUpDevice(userCode: string): Promise<void> {
+  deviceResult('');
+  element('device-request').hidden = true;
+  const request = await client.deviceRequest(userCode);
+  if (!request) {
+    deviceCode = null;
+    deviceResult('No device is waiting with this code: check it, or start again on the device.');
+    return;
+  }
+  deviceCode = userCode;
+  element('device-client').textContent = request.clientId;
+  element('device-expires').textContent = String(request.expiresAt);
+  element('device-scopes').replaceChildren(
+    ...request.scopes.map((scope) => {
+      const item = document.createElement('li');
+      item.textContent = scope;
+      return item;
+    }),
+  );
+  element('device-request').hidden = false;
+}
+
+async function decideDevice(approve: boolean): Promise<void> {
+  if (!deviceCode) return;
+  const code = deviceCode;
+  deviceCode = null;
+  element('device-request').hidden = true;
+  if (approve) await client.approveDevice(code);
+  else await client.denyDevice(code);
+  deviceResult(approve ? 'Approved: the device is signing in. You can close this page.' : 'Denied: the device will not be signed in.');
+  document.body.dataset.device = approve ? 'approved' : 'denied';
+}
+
+/** verification_uri_complete (RFC 8628 §3.3.1) carries the code: prefill it, and look it up once signed in. */
+function codeFromAddress(): string | null {
+  return new URLSearchParams(window.location.search).get('user_code');
+}
+
+async function showDeviceFromAddress(): Promise<void> {
+  const code = codeFromAddress();
+  if (code === null || document.body.dataset.state !== 'signed-in') return;
+  element<HTMLFormElement>('device-form').querySelector<HTMLInputElement>('input[name=userCode]')!.value = code;
+  await lookUpDevice(code);
+}
+
 /**
  * After a reload the access token is gone (it lived in memory); the HttpOnly cookie is not.
  * One refresh by cookie restores the session, if there is one.
@@ -124,7 +178,13 @@ function start(): void {
     await client.login({ email, password });
     form.reset();
     await showMe();
+    await showDeviceFromAddress();
   });
+  onSubmit('device-form', async (form) => {
+    await lookUpDevice(String(new FormData(form).get('userCode') ?? ''));
+  });
+  onClick('approve-device', () => decideDevice(true));
+  onClick('deny-device', () => decideDevice(false));
   onClick('show-me', showMe);
   onClick('list-sessions', async () => renderSessions((await client.sessions()) ?? []));
   onClick('logout', async () => {
@@ -135,7 +195,10 @@ function start(): void {
     await client.logoutAll();
     showSignedOut();
   });
-  void act(restore);
+  void act(async () => {
+    await restore();
+    await showDeviceFromAddress();
+  });
 }
 
 start();

@@ -42,6 +42,22 @@ export const DEMO_PAGE_HTML = `<!doctype html>
       <button id="logout-all" type="button">Log out everywhere</button>
       <h2>Sessions</h2>
       <ul id="sessions"></ul>
+
+      <section id="device">
+        <h2>Sign in a device</h2>
+        <p>A TV or a command-line tool shows a code and this page's address (<code>/demo/device</code>). Enter the code to see what asks, then approve or deny.</p>
+        <form id="device-form">
+          <label>Code shown on the device <input name="userCode" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="ABCD-EFGH" required></label>
+          <button type="submit">Continue</button>
+        </form>
+        <div id="device-request" hidden>
+          <p><strong id="device-client"></strong> asks to sign in as you with these scopes, until <span id="device-expires"></span>:</p>
+          <ul id="device-scopes"></ul>
+          <button id="approve-device" type="button">Approve</button>
+          <button id="deny-device" type="button">Deny</button>
+        </div>
+        <p id="device-result" role="status"></p>
+      </section>
     </section>
   </main>
 </body>

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { DEMO_PAGE_HTML } from './demo-page';
 
-export const DEMO_PATHS = ['/demo', '/demo/app.js'] as const;
+export const DEMO_PATHS = ['/demo', '/demo/app.js', '/demo/device'] as const;
 
 /**
  * The page's script, bundled with the client SDK by `npm run build` (scripts/build-demo.js).
@@ -42,7 +42,8 @@ export function createDemoRoutes() {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;
       }
-      if (pathname === '/demo') {
+      // /demo/device is where the device flow's verification_uri points (APP_URL/device): the same page, its device section prefilled from ?user_code=.
+      if (pathname === '/demo' || pathname === '/demo/device') {
         send(res, 200, 'text/html; charset=utf-8', DEMO_PAGE_HTML);
         return;
       }

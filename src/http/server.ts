@@ -14,6 +14,10 @@ import { BodyTooLargeError, readBody, RequestAbortedError } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
 import { createDemoRoutes, servesDemo } from './demo';
+import { deviceAuthorization } from './oauth/device-authorization';
+import { readForm } from './oauth/form';
+import type { OAuthResponse } from './oauth/oauth-response';
+import { token } from './oauth/token';
 
 export interface HttpDeps {
   config: Config;
@@ -62,6 +66,27 @@ export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
   const demo = servesDemo(config) ? createDemoRoutes() : null;
+
+  /**
+   * The device flow's two endpoints (RFC 8628), served only when JWT_ISSUER is a URL. Each
+   * handler is a function of the request's origin and form, so another router can mount it.
+   */
+  const oauthRoutes: Record<string, (request: { origin: { ip: string | null; userAgent: string | null }; now(): number }, form: URLSearchParams) => Promise<OAuthResponse>> = {
+    '/oauth/device_authorization': (request, form) => deviceAuthorization(request, form, services.devices),
+    '/oauth/token': (request, form) => token(request, form, services.devices),
+  };
+
+  async function handleOAuth(req: IncomingMessage, res: ServerResponse, route: (typeof oauthRoutes)[string]): Promise<void> {
+    if (req.method !== 'POST') {
+      req.resume();
+      sendJson(res, 405, { error: 'invalid_request', error_description: 'Use POST.' }, { allow: 'POST' });
+      return;
+    }
+    const read = await readForm(req, config.bodyLimitBytes);
+    const origin = { ip: clientIp(req, config.trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null };
+    const answer = read.ok ? await route({ origin, now: () => clock.now() }, read.form) : read.response;
+    sendJson(res, answer.status, answer.json, answer.headers);
+  }
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
@@ -170,11 +195,15 @@ export function createRequestHandler(deps: HttpDeps) {
           return;
         case '/demo':
         case '/demo/app.js':
+        case '/demo/device':
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;
-        default:
-          sendJson(res, 404, { error: 'not found' });
+        default: {
+          const route = config.oauthEndpointsEnabled ? oauthRoutes[url.pathname] : undefined;
+          if (route) await handleOAuth(req, res, route);
+          else sendJson(res, 404, { error: 'not found' });
+        }
       }
     } catch (error) {
       logger.error({ err: error }, 'unhandled error in an HTTP request');

@@ -11,6 +11,8 @@ export interface SecretKeys {
   readonly refreshDerivation: crypto.KeyObject;
   /** HMAC key for CSRF tokens. */
   readonly csrf: crypto.KeyObject;
+  /** HMAC key for device user codes at rest: ~37 bits are too few for a bare hash (src/tokens/device-code.ts). */
+  readonly userCode: crypto.KeyObject;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -22,5 +24,6 @@ export function deriveSecretKeys(secret: Buffer): SecretKeys {
     keyEncryption: derive(secret, 'signing-key-encryption'),
     refreshDerivation: crypto.createSecretKey(derive(secret, 'refresh-derivation')),
     csrf: crypto.createSecretKey(derive(secret, 'csrf')),
+    userCode: crypto.createSecretKey(derive(secret, 'device-user-code')),
   });
 }

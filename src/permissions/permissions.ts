@@ -53,6 +53,8 @@ export const permissionRules = {
     user: isSignedIn,
     users: isAdmin,
     auditEvents: isAdmin,
+    // Any signed-in person may look up a code (wrong codes are rate-limited in src/abuse).
+    deviceRequest: isSignedIn,
   },
   Mutation: {
     signup: allow,
@@ -65,6 +67,8 @@ export const permissionRules = {
     setUserDisabled: isAdmin,
     revokeSession: canEndSession,
     changePassword: isSignedIn,
+    approveDevice: isSignedIn,
+    denyDevice: isSignedIn,
   },
   User: {
     id: allow,
@@ -79,6 +83,8 @@ export const permissionRules = {
   },
   // Reached only through User.sessions, which is guarded.
   Session: allow,
+  // Reached only through Query.deviceRequest, which is guarded.
+  DeviceRequest: allow,
   AuthPayload: allow,
   UserConnection: allow,
   UserEdge: allow,

@@ -59,8 +59,16 @@ export function createSessionService(options: SessionServiceOptions) {
   const { sessions, accessTokens, clock } = options;
   const { mintRefreshToken, newRotationNonce } = createRefreshTokenRandomness();
 
-  function issue(userId: string, role: Role, sessionId: string, refreshToken: string, refreshExpiresAt: Date, csrfToken: string | null): IssuedTokens {
-    const access = accessTokens.issue({ userId, sessionId, role });
+  function issue(
+    userId: string,
+    role: Role,
+    sessionId: string,
+    refreshToken: string,
+    refreshExpiresAt: Date,
+    csrfToken: string | null,
+    scopes: readonly string[] | null = null,
+  ): IssuedTokens {
+    const access = accessTokens.issue({ userId, sessionId, role, scopes });
     return {
       userId,
       sessionId,
@@ -120,6 +128,46 @@ export function createSessionService(options: SessionServiceOptions) {
     },
 
     /**
+     * Starts the session of an approved device (RFC 8628): a session like a login's, named by
+     * its client and limited to the approved scopes, which every token of the family carries.
+     */
+    async startForDevice(
+      user: Pick<User, 'id' | 'role'>,
+      device: { sessionId: string; clientId: string; scopes: readonly string[]; authorizationId: string },
+      origin: RequestOrigin,
+    ): Promise<IssuedTokens> {
+      const now = clock.now();
+      const { sessionId } = device;
+      const refreshToken = mintRefreshToken();
+      const maxExpiresAt = new Date(now + options.sessionMaxAgeMs);
+      const expiresAt = new Date(Math.min(now + options.refreshTokenTtlMs, maxExpiresAt.getTime()));
+      await sessions.create(
+        {
+          id: sessionId,
+          userId: user.id,
+          createdAt: new Date(now),
+          lastUsedAt: new Date(now),
+          expiresAt,
+          maxExpiresAt,
+          userAgent: origin.userAgent,
+          ip: origin.ip,
+          scopes: [...device.scopes],
+          clientId: device.clientId,
+        },
+        { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
+        {
+          type: AuditEventType.LOGIN_SUCCEEDED,
+          userId: user.id,
+          actorId: user.id,
+          sessionId,
+          ...origin,
+          detail: { via: 'device', clientId: device.clientId, scopes: [...device.scopes], deviceAuthorizationId: device.authorizationId },
+        },
+      );
+      return issue(user.id, user.role, sessionId, refreshToken, expiresAt, null, device.scopes);
+    },
+
+    /**
      * Rotates a refresh token (RFC 9700 §4.14.2). A rotated token presented again within the
      * grace window gets the same successor; later, it is theft: the whole family is revoked.
      */
@@ -134,7 +182,7 @@ export function createSessionService(options: SessionServiceOptions) {
       origin: RequestOrigin,
       csrf: { required: boolean; header: string | undefined },
       bearerUserId: string | null = null,
-    ): Promise<IssuedTokens & { user: UserListItem }> {
+    ): Promise<IssuedTokens & { user: UserListItem; session: RefreshState['session'] }> {
       if (!looksLikeRefreshToken(presented)) throw errors.invalidRefreshToken(RefreshErrorReason.UNKNOWN);
       const hash = hashRefreshToken(presented);
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
@@ -152,7 +200,7 @@ export function createSessionService(options: SessionServiceOptions) {
         if (token.rotatedAt !== null) {
           const replay = await replayWithinGrace(presented, state, now);
           if (replay) {
-            return { ...issue(user.id, user.role, session.id, replay.token, replay.expiresAt, csrf.required ? csrf.header! : null), user };
+            return { ...issue(user.id, user.role, session.id, replay.token, replay.expiresAt, csrf.required ? csrf.header! : null, session.scopes), user, session };
           }
           await sessions.revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSED, new Date(now), {
             type: AuditEventType.REFRESH_TOKEN_REUSED,
@@ -179,7 +227,7 @@ export function createSessionService(options: SessionServiceOptions) {
           sessionExpiresAt: expiresAt,
           audit: { type: AuditEventType.TOKEN_REFRESHED, userId: user.id, actorId: user.id, sessionId: session.id, ...origin },
         });
-        if (rotated) return { ...issue(user.id, user.role, session.id, successor, expiresAt, csrf.required ? csrf.header! : null), user };
+        if (rotated) return { ...issue(user.id, user.role, session.id, successor, expiresAt, csrf.required ? csrf.header! : null, session.scopes), user, session };
         // Another request rotated this token between our read and our write: read again, and
         // the grace path hands out the successor it minted.
       }

@@ -18,6 +18,10 @@ export interface Session {
   ip: string | null;
   /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
   csrfTokenHash: string | null;
+  /** The scopes its access tokens carry; null: everything the user's role allows. A device session holds what was approved. */
+  scopes: string[] | null;
+  /** The OAuth client (OAUTH_DEVICE_CLIENTS) a device session was started for; null for a login. */
+  clientId: string | null;
 }
 
 export interface RefreshToken {
@@ -43,7 +47,7 @@ export interface NewRefreshToken {
 /** What a rotation decides on; read in one join on every refresh, so only these fields. */
 export interface RefreshState {
   token: Pick<RefreshToken, 'id' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
-  session: Pick<Session, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt'>;
+  session: Pick<Session, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt' | 'scopes' | 'clientId'>;
   user: UserListItem;
 }
 
@@ -76,7 +80,7 @@ export interface Rotation {
 
 /** A session as it starts: live, not yet used by a refresh. */
 export type NewSession = Pick<Session, 'id' | 'userId' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'maxExpiresAt'> &
-  Partial<Pick<Session, 'userAgent' | 'ip' | 'csrfTokenHash'>>;
+  Partial<Pick<Session, 'userAgent' | 'ip' | 'csrfTokenHash' | 'scopes' | 'clientId'>>;
 
 export interface SessionRepository {
   /** Session, first refresh token and audit event in one transaction. */

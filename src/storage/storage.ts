@@ -1,5 +1,6 @@
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
 import type { AuditRepository } from './audit';
+import type { DeviceAuthorizationRepository } from './device-authorizations';
 import type { LimiterStore } from './rate-limits';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
@@ -18,6 +19,7 @@ export interface Storage {
   readonly sessions: SessionRepository;
   readonly audit: AuditRepository;
   readonly signingKeys: SigningKeyRepository;
+  readonly deviceAuthorizations: DeviceAuthorizationRepository;
   readonly limiterStore: LimiterStore;
   /** true when the database answers (for /readyz). */
   ping(): Promise<boolean>;

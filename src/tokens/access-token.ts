@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Clock } from '../clock';
 import { TokenErrorReason } from '../errors';
 import type { KeySet } from '../keys/key-set';
+import { scopesForRole } from '../permissions/scopes';
 import { createVerifiedTokenCache } from './verified-token-cache';
 
 export type Role = 'USER' | 'ADMIN';
@@ -23,6 +24,11 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /**
+   * Space-separated scopes (RFC 9068 §2.2.3): all the role allows for a login session, the
+   * approved ones for a device session. Optional on verify so tokens minted before it still work.
+   */
+  scope?: string;
   /** The key that signed it (header, not payload). */
   kid?: string;
 }
@@ -36,7 +42,8 @@ export interface IssuedAccessToken {
 }
 
 export interface AccessTokenService {
-  issue(subject: { userId: string; sessionId: string; role: Role }): IssuedAccessToken;
+  /** `scopes`: the session's own (a device session's approved scopes); absent or null: all the role allows. */
+  issue(subject: { userId: string; sessionId: string; role: Role; scopes?: readonly string[] | null }): IssuedAccessToken;
   verify(token: string): VerifyResult;
   /**
    * verify, and when the token names a kid this instance does not know, one reload of the key
@@ -78,10 +85,11 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
   const verified = cacheSize > 0 ? createVerifiedTokenCache(cacheSize) : null;
 
   const service: AccessTokenService = {
-    issue({ userId, sessionId, role }) {
+    issue({ userId, sessionId, role, scopes }) {
       const key = keySet.signingKey();
       const iat = Math.floor(clock.now() / 1000);
-      const claims: AccessClaims = { sub: userId, sid: sessionId, role, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
+      const scope = (scopes ?? scopesForRole(role)).join(' ');
+      const claims: AccessClaims = { sub: userId, sid: sessionId, role, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds, scope };
       const token = jwt.sign({ iss: issuer, aud: audience, ...claims }, key.privateKey, {
         algorithm: key.alg,
         header: { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
@@ -120,13 +128,14 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
         return invalid;
       }
       if (typeof payload !== 'object') return invalid;
-      const { sub, sid, role, jti, iat, exp } = payload as Record<string, unknown>;
+      const { sub, sid, role, jti, iat, exp, scope } = payload as Record<string, unknown>;
       // jsonwebtoken accepts a token without exp: a token that never expires is refused here.
       if (typeof exp !== 'number' || typeof iat !== 'number') return invalid;
       if (exp - iat > ttlSeconds || iat > nowSeconds + toleranceSeconds) return invalid;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return invalid;
       if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return invalid;
-      const claims = { sub, sid, role: role as Role, jti, iat, exp, kid: key.kid };
+      if (scope !== undefined && typeof scope !== 'string') return invalid;
+      const claims: AccessClaims & { kid: string } = { sub, sid, role: role as Role, jti, iat, exp, ...(scope !== undefined ? { scope } : {}), kid: key.kid };
       verified?.set(token, claims);
       return { ok: true, claims };
     },

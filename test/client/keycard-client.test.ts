@@ -98,3 +98,27 @@ describe('SDK in body mode', () => {
     assert.equal(result.errors?.[0]?.extensions?.code, 'FORBIDDEN');
   });
 });
+
+describe('SDK device approval (RFC 8628)', () => {
+  it('deviceRequest shows what the device asks for; approveDevice and denyDevice decide; an unknown code is null or NOT_FOUND', async () => {
+    const t = await startTestApp({ JWT_ISSUER: 'http://keycard.test', OAUTH_DEVICE_CLIENTS: 'tv' });
+    try {
+      const endpoint = `${t.url}/graphql`;
+      const client = createKeycardClient({ endpoint, mode: 'body' });
+      await client.signup({ email: uniqueEmail('sdk'), password: PASSWORD });
+      const start = async () => {
+        const response = await fetch(`${t.url}/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=tv&scope=read:profile' });
+        return ((await response.json()) as { user_code: string }).user_code;
+      };
+      const first = await start();
+      const request = await client.deviceRequest(first);
+      assert.deepEqual({ clientId: request!.clientId, scopes: request!.scopes }, { clientId: 'tv', scopes: ['read:profile'] });
+      assert.equal(await client.approveDevice(first), true);
+      assert.equal(await client.deviceRequest(first), null, 'decided: no longer shown');
+      assert.equal(await client.denyDevice(await start()), true);
+      await assert.rejects(client.approveDevice('ZZZZ-ZZZZ'), (error: unknown) => error instanceof KeycardApiError && error.code === 'NOT_FOUND');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -54,6 +54,8 @@ describe('listing sessions', () => {
         expiresAt: new Date(startedAt + 14 * DAY).toISOString(),
         userAgent: 'Phone/1.0',
         ip: '127.0.0.1',
+        clientId: null,
+        scopes: null,
         current: false,
       },
     );

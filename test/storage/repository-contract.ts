@@ -255,6 +255,8 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
           userAgent: null,
           ip: null,
           csrfTokenHash: null,
+          scopes: null,
+          clientId: null,
         });
         assert.deepEqual(await storage.sessions.findTokenById(tokenId), {
           id: tokenId,
@@ -335,7 +337,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         const { passwordHash, updatedAt, ...listed } = user;
         assert.deepEqual(await storage.sessions.findRefreshState(tokenHash), {
           token: { id: tokenId, expiresAt: LATER, rotatedAt: null, rotationNonce: null, replacedBy: null },
-          session: { id: sessionId, csrfTokenHash: null, revokedAt: null, expiresAt: LATER, maxExpiresAt: LATER },
+          session: { id: sessionId, csrfTokenHash: null, revokedAt: null, expiresAt: LATER, maxExpiresAt: LATER, scopes: null, clientId: null },
           user: listed,
         });
         assert.equal(await storage.sessions.findRefreshState('unknown'), undefined);

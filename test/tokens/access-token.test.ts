@@ -59,6 +59,18 @@ describe('access tokens', () => {
     assert.equal((claims.exp as number) - (claims.iat as number), TTL / 1000);
   });
 
+  it("carries scope: all the role allows by default, a device session's own scopes when given; verify reads it and refuses a non-string", () => {
+    assert.equal(claims.scope, 'read:profile read:sessions write:sessions read:audit');
+    const device = service.issue({ ...subject, scopes: ['read:profile'] });
+    assert.equal(decodeSegment(device.token, 1).scope, 'read:profile');
+    const verified = service.verify(device.token);
+    assert.ok(verified.ok);
+    assert.equal(verified.claims.scope, 'read:profile');
+    assert.deepEqual(service.verify(signWithRealKey(header, { ...claims, scope: ['read:users'] })), { ok: false, reason: 'TOKEN_INVALID' });
+    const { scope: _scope, ...withoutScope } = claims;
+    assert.equal(service.verify(signWithRealKey(header, withoutScope)).ok, true, 'a token minted before the claim existed still verifies');
+  });
+
   it('verifies its own token', () => {
     const result = service.verify(service.issue(subject).token);
     assert.ok(result.ok);

@@ -22,6 +22,12 @@ export class Session {
   @Field(() => String, { nullable: true })
   ip!: string | null;
 
+  @Field(() => String, { nullable: true, description: 'The OAuth client (OAUTH_DEVICE_CLIENTS) a device signed in with; null for a login.' })
+  clientId!: string | null;
+
+  @Field(() => [String], { nullable: true, description: "The scopes its tokens carry: a device's approved scopes; null for everything the user's role allows." })
+  scopes!: string[] | null;
+
   @Field(() => Boolean, { description: 'The session of the token making this request.' })
   current!: boolean;
 }
@@ -34,6 +40,8 @@ export function toSession(row: StoredSession, currentSessionId: string | null): 
   session.expiresAt = row.expiresAt;
   session.userAgent = row.userAgent;
   session.ip = row.ip;
+  session.clientId = row.clientId;
+  session.scopes = row.scopes;
   session.current = row.id === currentSessionId;
   return session;
 }

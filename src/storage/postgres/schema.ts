@@ -53,6 +53,10 @@ export const sessions = pgTable(
     ip: text('ip'),
     /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
     csrfTokenHash: text('csrf_token_hash'),
+    /** The scopes this session's tokens carry (JSON array); null: everything the role allows. A device session holds its approved scopes. */
+    scopes: json('scopes').$type<string[]>(),
+    /** The OAuth client (OAUTH_DEVICE_CLIENTS) that started a device session; null for a login. */
+    clientId: text('client_id'),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
 );
@@ -78,6 +82,33 @@ export const refreshTokens = pgTable(
     index('refresh_tokens_session_id_idx').on(t.sessionId),
     // pruneExpired deletes by expiry; SQLite scans, PostgreSQL shared by many instances should not.
     index('refresh_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/** src/storage/sqlite/schema.ts's device_authorizations: RFC 8628 requests, codes hashed. */
+export const deviceAuthorizations = pgTable(
+  'device_authorizations',
+  {
+    id: text('id').primaryKey(),
+    deviceCodeHash: text('device_code_hash').notNull(),
+    userCodeHash: text('user_code_hash').notNull(),
+    clientId: text('client_id').notNull(),
+    scopes: json('scopes').$type<string[]>(),
+    status: text('status', { enum: ['pending', 'approved', 'denied', 'consumed'] }).notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    grantedScopes: json('granted_scopes').$type<string[]>(),
+    createdAt: at('created_at').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    intervalSeconds: integer('interval_seconds').notNull(),
+    lastPolledAt: at('last_polled_at'),
+    decidedAt: at('decided_at'),
+    sessionId: text('session_id'),
+  },
+  (t) => [
+    uniqueIndex('device_authorizations_device_code_hash_unique').on(t.deviceCodeHash),
+    uniqueIndex('device_authorizations_user_code_hash_unique').on(t.userCodeHash),
+    index('device_authorizations_expires_at_idx').on(t.expiresAt),
+    check('device_authorizations_status_check', sql`${t.status} IN ('pending', 'approved', 'denied', 'consumed')`),
   ],
 );
 

@@ -82,6 +82,8 @@ export function createPostgresSessionRepository(
         revokedAt: sessions.revokedAt,
         expiresAt: sessions.expiresAt,
         maxExpiresAt: sessions.maxExpiresAt,
+        scopes: sessions.scopes,
+        clientId: sessions.clientId,
       },
       user: userListColumns,
     })
@@ -96,7 +98,7 @@ export function createPostgresSessionRepository(
   return translatingErrors<SessionRepository>({
     async create(session, token, audit) {
       await inTransaction(db, async (tx) => {
-        await tx.insert(sessions).values({ userAgent: null, ip: null, csrfTokenHash: null, ...session });
+        await tx.insert(sessions).values({ userAgent: null, ip: null, csrfTokenHash: null, scopes: null, clientId: null, ...session });
         await tx.insert(refreshTokens).values({ ...token, sessionId: session.id });
         await writeAudit(tx, session.createdAt, audit);
       });

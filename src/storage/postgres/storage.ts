@@ -13,6 +13,7 @@ import { createPostgresLimiterStore } from './limiter-store';
 import { applyPostgresMigrations } from './migrate';
 import { createPostgresSessionRepository } from './sessions';
 import { createPostgresSigningKeyRepository } from './signing-keys';
+import { createPostgresDeviceAuthorizationRepository } from './device-authorizations';
 import { createPostgresUserRepository } from './users';
 import { startViewerStateListener } from './viewer-state-listener';
 
@@ -153,6 +154,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     ),
     audit: createPostgresAuditRepository(db),
     signingKeys: createPostgresSigningKeyRepository(db),
+    deviceAuthorizations: createPostgresDeviceAuthorizationRepository(db),
     limiterStore: createPostgresLimiterStore(pool),
     async ping() {
       if (closed) return false;

@@ -39,6 +39,10 @@ export const sessions = sqliteTable(
     ip: text('ip'),
     /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
     csrfTokenHash: text('csrf_token_hash'),
+    /** The scopes this session's tokens carry (JSON array); null: everything the role allows. A device session holds its approved scopes. */
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>(),
+    /** The OAuth client (OAUTH_DEVICE_CLIENTS) that started a device session; null for a login. */
+    clientId: text('client_id'),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
 );
@@ -60,6 +64,40 @@ export const refreshTokens = sqliteTable(
     replacedBy: text('replaced_by'),
   },
   (t) => [uniqueIndex('refresh_tokens_token_hash_unique').on(t.tokenHash), index('refresh_tokens_session_id_idx').on(t.sessionId)],
+);
+
+/**
+ * One device authorization request (RFC 8628 §3.1): both codes are kept only as SHA-256 hashes.
+ * `status` moves pending -> approved | denied, approved -> consumed (one conditional update each).
+ */
+export const deviceAuthorizations = sqliteTable(
+  'device_authorizations',
+  {
+    id: text('id').primaryKey(),
+    deviceCodeHash: text('device_code_hash').notNull(),
+    userCodeHash: text('user_code_hash').notNull(),
+    clientId: text('client_id').notNull(),
+    /** Requested scopes (JSON array); null: the client asked for none, so everything the approver's role allows. */
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>(),
+    status: text('status', { enum: ['pending', 'approved', 'denied', 'consumed'] }).notNull(),
+    /** Who approved or denied. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** What approval granted: the requested scopes within the approver's role. */
+    grantedScopes: text('granted_scopes', { mode: 'json' }).$type<string[]>(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    /** The polling interval the device must keep, in seconds; each slow_down adds 5 (RFC 8628 §3.5). */
+    intervalSeconds: integer('interval_seconds').notNull(),
+    lastPolledAt: integer('last_polled_at', { mode: 'timestamp_ms' }),
+    decidedAt: integer('decided_at', { mode: 'timestamp_ms' }),
+    /** The session its tokens started, once consumed. */
+    sessionId: text('session_id'),
+  },
+  (t) => [
+    uniqueIndex('device_authorizations_device_code_hash_unique').on(t.deviceCodeHash),
+    uniqueIndex('device_authorizations_user_code_hash_unique').on(t.userCodeHash),
+    index('device_authorizations_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 export const signingKeys = sqliteTable('signing_keys', {

@@ -64,6 +64,8 @@ export function createSessionRepository(db: Db, readViewerState: ViewerStateRead
         revokedAt: sessions.revokedAt,
         expiresAt: sessions.expiresAt,
         maxExpiresAt: sessions.maxExpiresAt,
+        scopes: sessions.scopes,
+        clientId: sessions.clientId,
       },
       user: userListColumns,
     })
@@ -110,10 +112,12 @@ export function createSessionRepository(db: Db, readViewerState: ViewerStateRead
       userAgent: sql.placeholder('userAgent'),
       ip: sql.placeholder('ip'),
       csrfTokenHash: sql.placeholder('csrfTokenHash'),
+      scopes: sql.placeholder('scopes'),
+      clientId: sql.placeholder('clientId'),
     })
     .prepare();
   const startInTransaction = db.$client.transaction((session: NewSession, token: NewRefreshToken, audit: AuditEventInput) => {
-    insertSession.run({ userAgent: null, ip: null, csrfTokenHash: null, ...session });
+    insertSession.run({ userAgent: null, ip: null, csrfTokenHash: null, scopes: null, clientId: null, ...session });
     insertToken.run({ ...token, sessionId: session.id });
     writeAudit(session.createdAt, audit);
   });

@@ -9,6 +9,7 @@ import { applyMigrations } from './migrate';
 import { createSqliteLimiterStore } from './rate-limits';
 import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
+import { createDeviceAuthorizationRepository } from './device-authorizations';
 import { createUserRepository } from './users';
 
 /** Sessions remembered by the viewer-state cache: ~1 KB each. */
@@ -44,6 +45,7 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
       sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
       audit: createAuditRepository(handle.db),
       signingKeys: createSigningKeyRepository(handle.db),
+      deviceAuthorizations: createDeviceAuthorizationRepository(handle.db),
       limiterStore: createSqliteLimiterStore(handle.sqlite),
       async ping() {
         return handle.ping();

@@ -27,7 +27,7 @@ function toUserListItem(values: unknown[]): UserListItem {
   };
 }
 
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
     if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return true;
   }
