@@ -10,10 +10,12 @@ import type { Clock } from '../clock';
 import type { KeySet } from '../keys/key-set';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { BodyTooLargeError, readBody } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
 import { createDemoRoutes, servesDemo } from './demo';
+import { observeRequest, type RequestObservation } from './request-log';
 
 export interface HttpDeps {
   config: Config;
@@ -22,6 +24,7 @@ export interface HttpDeps {
   keySet: KeySet;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   /** true when the storage answers (Storage.ping). */
   isStorageReady(): Promise<boolean>;
 }
@@ -60,7 +63,7 @@ export function createRequestHandler(deps: HttpDeps) {
   const corsOrigins = new Set(config.corsOrigins);
   const demo = servesDemo(config) ? createDemoRoutes() : null;
 
-  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string, observation: RequestObservation): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
     res.setHeader('Cache-Control', 'no-store');
     let body: unknown = undefined;
@@ -100,6 +103,7 @@ export function createRequestHandler(deps: HttpDeps) {
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: async (): Promise<RequestContext> => {
         const auth: Authentication = await services.sessions.authenticate(authorization);
+        if (auth.viewer) observation.userId = auth.viewer.userId;
         return {
           viewer: auth.viewer,
           authError: auth.authError,
@@ -115,6 +119,7 @@ export function createRequestHandler(deps: HttpDeps) {
             setCookie: (cookie) => setCookies.push(cookie),
           },
           provenUsers: new Set(),
+          observation,
         };
       },
     });
@@ -135,6 +140,7 @@ export function createRequestHandler(deps: HttpDeps) {
     setSecurityHeaders(res, config.tls !== null);
     applyCors(req, res, corsOrigins);
     const url = new URL(req.url ?? '/', 'http://keycard.invalid');
+    const observation = observeRequest(req, res, url.pathname, { logger, metrics: deps.metrics });
     try {
       switch (url.pathname) {
         case '/graphql':
@@ -142,7 +148,7 @@ export function createRequestHandler(deps: HttpDeps) {
             res.writeHead(204).end();
             return;
           }
-          await handleGraphql(req, res, url.search);
+          await handleGraphql(req, res, url.search, observation);
           return;
         case '/healthz':
           sendJson(res, 200, { status: 'ok' });

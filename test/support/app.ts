@@ -13,6 +13,8 @@ export interface TestApp {
   url: string;
   clock: ManualClock;
   config: Config;
+  /** `http://127.0.0.1:<port>/metrics` when METRICS_PORT is set (use '0' for a free port), else null. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
       DATABASE_URL: database?.url ?? ':memory:',
       KEYCARD_SECRET: TEST_SECRET,
       LOG_LEVEL: 'silent',
+      // A test that leaves a request hanging should not wait the production bound to close.
+      SHUTDOWN_TIMEOUT: '1s',
       ...env,
     });
     const clock = deps.clock instanceof ManualClock ? deps.clock : new ManualClock();
@@ -48,8 +52,9 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
     // The inspector (test/support/storage-inspector.ts) reads a PostgreSQL app's database by its URL.
     if (config.databaseDialect === 'postgres' && deps.storage === undefined) rememberTestDatabaseUrl(app.storage, config.databaseUrl);
     let url: string;
+    let metricsUrl: string | null;
     try {
-      ({ url } = await app.listen());
+      ({ url, metricsUrl } = await app.listen());
     } catch (error) {
       await app.close();
       throw error;
@@ -61,7 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
         await database?.drop();
       }
     };
-    return { app, url, clock, config, close };
+    return { app, url, clock, config, metricsUrl, close };
   } catch (error) {
     await database?.drop();
     throw error;

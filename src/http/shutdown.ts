@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+import type { KeycardServer } from './server';
+
+export interface Drainer {
+  /**
+   * Stops accepting connections, lets the requests in flight finish, closes each keep-alive
+   * connection as soon as it is idle, and after `timeoutMs` closes whatever is left. Resolves
+   * when every connection is closed.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Graceful shutdown for one HTTP(S) server. Closing every connection at once resets the
+ * requests in flight (a login half-way through its password hash loses its answer); waiting
+ * for keep-alive connections to time out would take `keepAliveTimeout` (65 s). So: answers
+ * written while draining say `Connection: close` (RFC 9112 §9.6), which tells the client not to
+ * send another request on that connection, and each connection is closed once it falls idle.
+ */
+export function trackInFlight(server: KeycardServer): Drainer {
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+
+  const sayClose = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    if (draining) sayClose(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // After the answer's last byte: its connection is idle now, close it rather than wait.
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+
+  return {
+    drain(timeoutMs) {
+      draining = true;
+      for (const res of inFlight) sayClose(res);
+      return new Promise<void>((resolve) => {
+        if (!server.listening) {
+          server.closeAllConnections();
+          return resolve();
+        }
+        const bound = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        bound.unref();
+        server.close(() => {
+          clearTimeout(bound);
+          resolve();
+        });
+        server.closeIdleConnections();
+        if (timeoutMs === 0) server.closeAllConnections();
+      });
+    },
+  };
+}
