@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { LoginDocument, MeDocument, RefreshDocument } from '../../src/client/generated/graphql';
 import { NO_METRICS } from '../../src/metrics';
 import { withTestApp } from '../support/app';
-import { onlyOn } from '../support/dialect';
+import { onlyOn, TEST_DIALECT } from '../support/dialect';
+import { REPO_ROOT } from '../support/paths';
 import { assertErrorCode, call, PASSWORD, signup } from '../support/graphql';
 
 /** The value of one sample line, e.g. sample(text, 'keycard_logins_total{result="success"}'). */
@@ -64,6 +67,14 @@ describe('metrics (METRICS_PORT)', () => {
       // The default process metrics.
       assert.ok(sample(text, 'process_cpu_user_seconds_total')! >= 0);
       assert.match(text, /^nodejs_heap_size_used_bytes \d/m);
+
+      // Every series the example dashboard queries exists (the pool's only on PostgreSQL).
+      const dashboard = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'grafana-dashboard.json'), 'utf8');
+      const queried = new Set(dashboard.match(/\b(keycard|process|nodejs)_[a-z0-9_]+/g));
+      for (const name of queried) {
+        if (name.startsWith('keycard_db_pool') && TEST_DIALECT === 'sqlite') continue;
+        assert.match(text, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name}`);
+      }
 
       for (const value of seen) assert.ok(!text.includes(value), `the scrape contains ${value.slice(0, 12)}…`);
       assert.ok(!text.includes(marker), 'nothing of the email, the wrong passwords or the forged token');
