@@ -86,6 +86,27 @@ describe('graceful close (app.close)', () => {
     }
   });
 
+  it('answers a connection accepted before the close whose request arrives after it', async () => {
+    const t = await startTestApp({ SHUTDOWN_TIMEOUT: '10s' });
+    const socket = net.connect(Number(new URL(t.url).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    const ended = new Promise<boolean>((resolve) => {
+      socket.once('close', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = t.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write('GET /healthz HTTP/1.1\r\nhost: keycard.test\r\n\r\n');
+    assert.equal(await ended, true, 'no reset');
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.match(answer, /\{"status":"ok"\}$/);
+  });
+
   it('closes what is still open once SHUTDOWN_TIMEOUT has passed', async () => {
     const t = await startTestApp({ SHUTDOWN_TIMEOUT: '1s' });
     // Headers promise a body that never comes: the request never finishes by itself.
