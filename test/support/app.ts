@@ -1,3 +1,5 @@
+import path from 'node:path';
+import pino from 'pino';
 import { createApp, type App, type AppDeps } from '../../src/app';
 import { createArgon2Hasher, FAST_TEST_ARGON2ID } from '../../src/accounts/password';
 import { loadConfig, type Config } from '../../src/config';
@@ -5,6 +7,16 @@ import { createLogger } from '../../src/logger';
 import { ManualClock } from './clock';
 import { TEST_DIALECT } from './dialect';
 import { createMigratedTestDatabase, rememberTestDatabaseUrl, type TestDatabase } from './postgres';
+
+/**
+ * KEYCARD_TEST_LOG_DIR (npm run test:logscan): every test app logs everything (trace) to a file of
+ * its process there, and scripts/scan-test-logs.mjs then looks for credentials in all of them.
+ */
+const LOG_DIR = process.env.KEYCARD_TEST_LOG_DIR;
+function suiteLogger(level: string) {
+  if (!LOG_DIR) return createLogger(level);
+  return createLogger('trace', pino.destination({ dest: path.join(LOG_DIR, `${process.pid}.log`), append: true, sync: true, mkdir: true }));
+}
 
 export const TEST_SECRET = 'a3f1c9e27b5d4806f2a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b1d3';
 
@@ -44,7 +56,7 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
     const app = await createApp(config, {
       clock,
       hasher: createArgon2Hasher(FAST_TEST_ARGON2ID),
-      logger: createLogger(config.logLevel),
+      logger: suiteLogger(config.logLevel),
       // A :memory: database cannot be given a key beforehand: production tests get one here too.
       createFirstSigningKey: true,
       ...deps,
