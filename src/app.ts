@@ -17,6 +17,9 @@ import type { Services } from './context';
 import { createApolloServer } from './http/apollo';
 import { createHttpServer, type KeycardServer } from './http/server';
 import { createLogger, type Logger } from './logger';
+import { createPrometheusMetrics, NO_METRICS, type Metrics } from './metrics';
+import { createMetricsServer } from './http/metrics-server';
+import { trackInFlight } from './http/shutdown';
 import { buildBaseSchema } from './schema/build-schema';
 import { pruneExpired, type PruneResult } from './sessions/prune';
 import { startPruneTimer } from './sessions/prune-timer';
@@ -45,11 +48,30 @@ export interface App {
   readonly audit: AuditRepository;
   readonly storage: Storage;
   readonly server: KeycardServer;
-  /** Starts listening on config.host:config.port (0 = any free port) and returns the base URL. */
-  listen(): Promise<{ url: string; port: number }>;
+  /** What the services count; NO_METRICS when METRICS_PORT is unset. */
+  readonly metrics: Metrics;
+  /**
+   * Starts listening on config.host:config.port (0 = any free port) and returns the base URL;
+   * with METRICS_PORT set, also serves /metrics on config.host:METRICS_PORT (metricsUrl).
+   */
+  listen(): Promise<{ url: string; port: number; metricsUrl: string | null }>;
   /** Deletes expired sessions and tokens and audit events past AUDIT_RETENTION; also runs every PRUNE_INTERVAL. */
   prune(): Promise<PruneResult>;
-  close(): Promise<void>;
+  /**
+   * Graceful: stops accepting, lets requests in flight finish (at most SHUTDOWN_TIMEOUT, or
+   * `timeoutMs`), then stops the timers and closes the database (README "Shutdown").
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+function listenOn(server: KeycardServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /** Builds everything from config and injected dependencies: no module-level state anywhere. */
@@ -71,8 +93,10 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       hasher: deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency),
     });
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
-    const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
-    const limited = withRateLimits({ accounts, sessions }, limits);
+    const prometheus = config.metricsPort === null ? null : createPrometheusMetrics({ poolFigures: storage.poolFigures?.bind(storage) });
+    const metrics: Metrics = prometheus ?? NO_METRICS;
+    const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock, metrics });
+    const limited = withRateLimits({ accounts, sessions }, limits, metrics);
     const devices = createDeviceService({
       repository: storage.deviceAuthorizations,
       users: storage.users,
@@ -99,7 +123,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isStorageReady: () => storage.ping() });
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping() });
+    const drainer = trackInFlight(server);
+    const metricsServer = prometheus ? createMetricsServer(prometheus.registry, logger) : null;
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });
     const keyMaintenance = startKeyMaintenance({
       keySet,
@@ -116,27 +142,35 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       audit,
       storage,
       server,
+      metrics,
       prune,
-      listen() {
-        return new Promise((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(config.port, config.host, () => {
-            server.off('error', reject);
-            const { port } = server.address() as AddressInfo;
-            const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-            resolve({ url: `${config.tls ? 'https' : 'http'}://${host}:${port}`, port });
-          });
-        });
+      async listen() {
+        const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+        const port = await listenOn(server, config.port, config.host);
+        let metricsUrl: string | null = null;
+        if (metricsServer) {
+          try {
+            metricsUrl = `http://${host}:${await listenOn(metricsServer, config.metricsPort!, config.host)}/metrics`;
+          } catch (error) {
+            server.close();
+            throw error;
+          }
+        }
+        return { url: `${config.tls ? 'https' : 'http'}://${host}:${port}`, port, metricsUrl };
       },
-      async close() {
+      async close(options = {}) {
+        // In-flight requests first: they may still need the timers' keys and the database.
+        await drainer.drain(options.timeoutMs ?? config.shutdownTimeoutMs);
         await pruneTimer.stop();
         await keyMaintenance.stop();
-        await new Promise<void>((resolve) => {
-          if (!server.listening) return resolve();
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        if (metricsServer?.listening) {
+          await new Promise<void>((resolve) => {
+            metricsServer.close(() => resolve());
+            metricsServer.closeAllConnections();
+          });
+        }
         await apollo.stop();
+        // SQLite: flushes the group commit and checkpoints the WAL; PostgreSQL: ends the pool.
         await storage.close();
       },
     };

@@ -48,6 +48,7 @@ const DAY = 24 * HOUR;
 
 /** 90000 -> "90s", 3600000 -> "1h": the largest unit that divides it. */
 function formatDuration(value: number): string {
+  if (value === 0) return '0';
   for (const [unit, size] of [['d', DAY], ['h', HOUR], ['m', MINUTE], ['s', SECOND]] as const) {
     if (value % size === 0) return `${value / size}${unit}`;
   }
@@ -184,6 +185,18 @@ const envSchema = z.object({
   TLS_CERT_FILE: text('must be the path of a PEM certificate file', { trim: true }).optional(),
   TLS_KEY_FILE: text('must be the path of a PEM private key file', { trim: true }).optional(),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Operations (README "Metrics", "Shutdown", "Tracing").
+  METRICS_PORT: wholeNumber(0, 65535).optional(),
+  SHUTDOWN_TIMEOUT: duration(0, { max: 10 * MINUTE, examples: '0, 10s or 30s' }).prefault('10s'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .transform((value, ctx) =>
+      /^https?:\/\/[^\s/]+(\/\S*)?$/.test(value.trim())
+        ? value.trim().replace(/\/+$/, '')
+        : refuse(ctx, 'must be the http(s) URL of an OpenTelemetry collector, such as http://127.0.0.1:4318', withoutCredentials(value)),
+    )
+    .optional(),
+  OTEL_SERVICE_NAME: text('must be a name for the traces, such as keycard', { trim: true }).default('keycard'),
   PRUNE_INTERVAL: duration(SECOND, { max: MAX_TIMER_DELAY_MS, examples: '30m, 1h or 1d' }).prefault('1h'),
   AUDIT_RETENTION: duration(SECOND, { examples: '30d, 90d or 365d' }).prefault('90d'),
   JWT_ALG: oneOf(SIGNING_ALGORITHMS).default('ES256'),
@@ -249,6 +262,12 @@ export interface Config {
   /** Password hashes in flight at once; unset: one per core (src/accounts/password.ts). */
   readonly argon2Concurrency: number | undefined;
   readonly logLevel: string;
+  /** Port of the Prometheus /metrics server on `host`; null = no metrics (and nothing of prom-client loaded). */
+  readonly metricsPort: number | null;
+  /** How long a shutdown waits for in-flight requests before closing their connections. */
+  readonly shutdownTimeoutMs: number;
+  /** OpenTelemetry tracing, exported over OTLP/HTTP; null = off (nothing of OpenTelemetry loaded). */
+  readonly tracing: { readonly endpoint: string; readonly serviceName: string } | null;
   /** Abuse limits: attempts per window, per account or client IP; login blocks grow up to loginMaxBlockMs. */
   readonly rateLimits: Readonly<RateLimitSettings>;
   /** Native HTTPS from PEM files read at start-up; null = plain HTTP (TLS ends at a proxy). */
@@ -330,6 +349,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `must be at least RATE_LIMIT_WINDOW, as the first block lasts one window (got ${written('LOGIN_BLOCK_MAX', '1h')}, RATE_LIMIT_WINDOW is ${written('RATE_LIMIT_WINDOW', '15m')})`,
     );
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT: metrics are never served on the API port (got ${e.METRICS_PORT})`);
+  }
   if (e.REFRESH_TOKEN_TTL > e.SESSION_MAX_AGE) {
     throw new ConfigError(
       'REFRESH_TOKEN_TTL',
@@ -372,6 +394,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: e.BODY_LIMIT,
     argon2Concurrency: e.ARGON2_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT ?? null,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? Object.freeze({ endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME }) : null,
     rateLimits: Object.freeze({
       loginPerAccount: e.LOGIN_LIMIT_PER_ACCOUNT,
       loginPerIp: e.LOGIN_LIMIT_PER_IP,

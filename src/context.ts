@@ -4,6 +4,7 @@ import type { AccountService } from './accounts/account.service';
 import type { AuditService } from './audit/audit.service';
 import type { DeviceService } from './devices/device.service';
 import type { TokenErrorReason } from './errors';
+import type { RequestObservation } from './http/request-log';
 import type { SessionService, Viewer } from './sessions/session.service';
 
 export interface Services {
@@ -36,4 +37,6 @@ export interface RequestContext {
    * the AuthPayload's user can show its own private fields in the same response.
    */
   readonly provenUsers: Set<string>;
+  /** The request's log line and metrics (src/http/request-log.ts); absent outside an HTTP request. */
+  readonly observation?: RequestObservation;
 }

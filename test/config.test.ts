@@ -47,6 +47,17 @@ describe('configuration', () => {
     assert.equal(loadConfig({ ...production, JWT_ISSUER: 'https://auth.example.com' }).oauthEndpointsEnabled, true);
   });
 
+  it('has metrics and tracing off and a 10s shutdown bound by default; reads them when set', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.metricsPort, null);
+    assert.equal(defaults.tracing, null);
+    assert.equal(defaults.shutdownTimeoutMs, 10_000);
+    const set = loadConfig({ METRICS_PORT: '9464', SHUTDOWN_TIMEOUT: '30s', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/', OTEL_SERVICE_NAME: 'auth' });
+    assert.equal(set.metricsPort, 9464);
+    assert.equal(set.shutdownTimeoutMs, 30_000);
+    assert.deepEqual(set.tracing, { endpoint: 'http://127.0.0.1:4318', serviceName: 'auth' });
+  });
+
   it('parses durations, :memory:, CORS lists and proxy hops', () => {
     const config = loadConfig({ ACCESS_TOKEN_TTL: '5m', DATABASE_URL: ':memory:', CORS_ORIGINS: 'https://a.example, http://localhost:5173', TRUST_PROXY: '2' });
     assert.equal(config.accessTokenTtlMs, 300_000);
@@ -179,6 +190,15 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ['TLS_KEY_FILE', { TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: ' ' }, 'TLS_KEY_FILE must be the path of a PEM private key file (got " ")'],
   ['TLS_KEY_FILE', { TLS_CERT_FILE: 'cert.pem' }, 'TLS_KEY_FILE must be set as well as TLS_CERT_FILE: the two go together (set both, or neither)'],
   ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
+  ['METRICS_PORT', { METRICS_PORT: 'prometheus' }, 'METRICS_PORT must be a whole number from 0 to 65535 (got "prometheus")'],
+  ['METRICS_PORT', { PORT: '4000', METRICS_PORT: '4000' }, 'METRICS_PORT must differ from PORT: metrics are never served on the API port (got 4000)'],
+  ['SHUTDOWN_TIMEOUT', { SHUTDOWN_TIMEOUT: '1h' }, 'SHUTDOWN_TIMEOUT must be a duration from 0 to 10m, such as 0, 10s or 30s (got "1h")'],
+  [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+    'OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) URL of an OpenTelemetry collector, such as http://127.0.0.1:4318 (got "collector:4318")',
+  ],
+  ['OTEL_SERVICE_NAME', { OTEL_SERVICE_NAME: '  ' }, 'OTEL_SERVICE_NAME must be a name for the traces, such as keycard (got "  ")'],
   ['PRUNE_INTERVAL', { PRUNE_INTERVAL: '30d' }, 'PRUNE_INTERVAL must be a duration from 1s to 24d, such as 30m, 1h or 1d (got "30d")'],
   ['AUDIT_RETENTION', { AUDIT_RETENTION: 'forever' }, 'AUDIT_RETENTION must be a duration of at least 1s, such as 30d, 90d or 365d (got "forever")'],
   ['JWT_ALG', { JWT_ALG: 'HS256' }, 'JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")'],

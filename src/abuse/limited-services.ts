@@ -2,21 +2,26 @@ import { parseEmail, requireWellFormedPassword } from '../accounts/account.input
 import type { AccountService } from '../accounts/account.service';
 import type { SessionService } from '../sessions/session.service';
 import type { DeviceService, DeviceTokens, OAuthOutcome } from '../devices/device.service';
+import { ErrorCode, KeycardError, RefreshErrorReason } from '../errors';
+import { counted, NO_METRICS, type Metrics } from '../metrics';
 import type { RateLimits } from './rate-limits';
 
 /**
  * The same services with the abuse limits in front, so the services keep to their business
  * rules and every caller (each aliased GraphQL field included) goes through the limits.
  */
-export function withRateLimits(services: { accounts: AccountService; sessions: SessionService }, limits: RateLimits) {
+export function withRateLimits(services: { accounts: AccountService; sessions: SessionService }, limits: RateLimits, metrics: Metrics = NO_METRICS) {
   const { accounts, sessions } = services;
   const limitedAccounts: AccountService = {
     ...accounts,
     login(input, origin, mode) {
       // A malformed email or password is refused before it costs a point: nothing is looked up or hashed.
-      const email = parseEmail(input.email);
-      requireWellFormedPassword(input.password);
-      return limits.login(email, origin, () => accounts.login(input, origin, mode));
+      // Counted here, outside the limits, so refusals by a limit count as rate_limited logins.
+      return counted(() => {
+        const email = parseEmail(input.email);
+        requireWellFormedPassword(input.password);
+        return limits.login(email, origin, () => accounts.login(input, origin, mode));
+      }, metrics.login);
     },
     signup(input, origin, mode) {
       return limits.signup(origin, () => accounts.signup(input, origin, mode));
@@ -28,10 +33,21 @@ export function withRateLimits(services: { accounts: AccountService; sessions: S
   const limitedSessions: SessionService = {
     ...sessions,
     refresh(presented, origin, csrf, bearerUserId) {
-      return limits.refresh(origin, () => sessions.refresh(presented, origin, csrf, bearerUserId));
+      return counted(async () => {
+        try {
+          return await limits.refresh(origin, () => sessions.refresh(presented, origin, csrf, bearerUserId));
+        } catch (error) {
+          if (isReuse(error)) metrics.refreshTokenReuse();
+          throw error;
+        }
+      }, metrics.tokenRefresh);
     },
   };
   return { accounts: limitedAccounts, sessions: limitedSessions };
+}
+
+function isReuse(error: unknown): boolean {
+  return error instanceof KeycardError && error.code === ErrorCode.INVALID_REFRESH_TOKEN && error.extensions.reason === RefreshErrorReason.REUSED;
 }
 
 /** A refused refresh grant, thrown only to count it against the refresh limit, then answered as it was. */

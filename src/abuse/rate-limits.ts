@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import { ErrorCode, errors, KeycardError } from '../errors';
 import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from './attempt-limiter';
 import type { LimiterStore } from '../storage/rate-limits';
+import { NO_METRICS, type Metrics } from '../metrics';
 
 /** Limits from the environment (config.ts): attempts per window, per key. */
 export interface RateLimitSettings {
@@ -22,6 +23,8 @@ export interface RateLimitsOptions {
   store: LimiterStore;
   audit: AuditRepository;
   clock: Clock;
+  /** Counts every refusal by limiter (keycard_rate_limited_total); default: counts nothing. */
+  metrics?: Metrics;
 }
 
 /** An IP we cannot tell (no socket address) still gets counted, in one shared bucket. */
@@ -51,7 +54,7 @@ function isCode(error: unknown, code: string): boolean {
  * request counts on its own (security.md #24) and concurrent requests cannot race past a limit.
  */
 export function createRateLimits(options: RateLimitsOptions) {
-  const { settings, store, audit, clock } = options;
+  const { settings, store, audit, clock, metrics = NO_METRICS } = options;
   const { windowMs } = settings;
   const loginAccount = createAttemptLimiter(store, { name: 'LOGIN_ACCOUNT', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const loginIp = createAttemptLimiter(store, { name: 'LOGIN_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
@@ -76,6 +79,7 @@ export function createRateLimits(options: RateLimitsOptions) {
       await step;
     } catch (error) {
       if (!(error instanceof LimitExceeded)) throw error;
+      metrics.rateLimited(error.limiter);
       if (error.blockStarted) await recordBlock(error, origin, detail, userId);
       throw errors.rateLimited(seconds(error));
     }

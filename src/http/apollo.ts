@@ -9,6 +9,7 @@ import type { RequestContext } from '../context';
 import type { Logger } from '../logger';
 import { createFormatError } from './format-error';
 import { createGraphqlLimits } from './graphql-limits';
+import { observationPlugin } from './request-log';
 
 export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
@@ -32,6 +33,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     logger,
     plugins: [
       ...limits.plugins,
+      observationPlugin(),
       // We use no cache hints; the default plugin walks every field (~45% of a list query).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),

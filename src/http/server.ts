@@ -10,6 +10,7 @@ import type { Clock } from '../clock';
 import type { KeySet } from '../keys/key-set';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { BodyTooLargeError, readBody, RequestAbortedError } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
@@ -18,6 +19,7 @@ import { deviceAuthorization } from './oauth/device-authorization';
 import { readForm } from './oauth/form';
 import type { OAuthResponse } from './oauth/oauth-response';
 import { token } from './oauth/token';
+import { observeRequest, type RequestObservation } from './request-log';
 
 export interface HttpDeps {
   config: Config;
@@ -26,6 +28,7 @@ export interface HttpDeps {
   keySet: KeySet;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   /** true when the storage answers (Storage.ping). */
   isStorageReady(): Promise<boolean>;
 }
@@ -88,7 +91,7 @@ export function createRequestHandler(deps: HttpDeps) {
     sendJson(res, answer.status, answer.json, answer.headers);
   }
 
-  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string, observation: RequestObservation): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
     res.setHeader('Cache-Control', 'no-store');
     let body: unknown = undefined;
@@ -133,6 +136,7 @@ export function createRequestHandler(deps: HttpDeps) {
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: async (): Promise<RequestContext> => {
         const auth: Authentication = await services.sessions.authenticate(authorization);
+        if (auth.viewer) observation.userId = auth.viewer.userId;
         return {
           viewer: auth.viewer,
           authError: auth.authError,
@@ -148,6 +152,7 @@ export function createRequestHandler(deps: HttpDeps) {
             setCookie: (cookie) => setCookies.push(cookie),
           },
           provenUsers: new Set(),
+          observation,
         };
       },
     });
@@ -168,6 +173,7 @@ export function createRequestHandler(deps: HttpDeps) {
     setSecurityHeaders(res, config.tls !== null);
     applyCors(req, res, corsOrigins);
     const url = new URL(req.url ?? '/', 'http://keycard.invalid');
+    const observation = observeRequest(req, res, url.pathname, { logger, metrics: deps.metrics });
     try {
       switch (url.pathname) {
         case '/graphql':
@@ -180,7 +186,7 @@ export function createRequestHandler(deps: HttpDeps) {
             sendJson(res, 405, graphqlError('Only GET and POST are supported.', ErrorCode.BAD_USER_INPUT, 'BAD_REQUEST'), { allow: 'GET, POST' });
             return;
           }
-          await handleGraphql(req, res, url.search);
+          await handleGraphql(req, res, url.search, observation);
           return;
         case '/healthz':
           sendJson(res, 200, { status: 'ok' });

@@ -1,4 +1,5 @@
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
+import type { PoolFigures } from '../metrics';
 import type { AuditRepository } from './audit';
 import type { DeviceAuthorizationRepository } from './device-authorizations';
 import type { LimiterStore } from './rate-limits';
@@ -23,6 +24,9 @@ export interface Storage {
   readonly limiterStore: LimiterStore;
   /** true when the database answers (for /readyz). */
   ping(): Promise<boolean>;
+  /** The connection pool's figures for the metrics (PostgreSQL); absent where there is no pool (SQLite's one connection). */
+  poolFigures?(): PoolFigures;
+  /** Finishes pending writes, then closes every connection (SQLite: checkpoints the WAL first). */
   close(): Promise<void>;
 }
 

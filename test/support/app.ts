@@ -1,3 +1,5 @@
+import path from 'node:path';
+import pino from 'pino';
 import { createApp, type App, type AppDeps } from '../../src/app';
 import { createArgon2Hasher, FAST_TEST_ARGON2ID } from '../../src/accounts/password';
 import { loadConfig, type Config } from '../../src/config';
@@ -6,6 +8,16 @@ import { ManualClock } from './clock';
 import { TEST_DIALECT } from './dialect';
 import { createMigratedTestDatabase, rememberTestDatabaseUrl, type TestDatabase } from './postgres';
 
+/**
+ * KEYCARD_TEST_LOG_DIR (npm run test:logscan): every test app logs everything (trace) to a file of
+ * its process there, and scripts/scan-test-logs.mjs then looks for credentials in all of them.
+ */
+const LOG_DIR = process.env.KEYCARD_TEST_LOG_DIR;
+function suiteLogger(level: string) {
+  if (!LOG_DIR) return createLogger(level);
+  return createLogger('trace', pino.destination({ dest: path.join(LOG_DIR, `${process.pid}.log`), append: true, sync: true, mkdir: true }));
+}
+
 export const TEST_SECRET = 'a3f1c9e27b5d4806f2a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b1d3';
 
 export interface TestApp {
@@ -13,6 +25,8 @@ export interface TestApp {
   url: string;
   clock: ManualClock;
   config: Config;
+  /** `http://127.0.0.1:<port>/metrics` when METRICS_PORT is set (use '0' for a free port), else null. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -34,13 +48,15 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
       DATABASE_URL: database?.url ?? ':memory:',
       KEYCARD_SECRET: TEST_SECRET,
       LOG_LEVEL: 'silent',
+      // A test that leaves a request hanging should not wait the production bound to close.
+      SHUTDOWN_TIMEOUT: '1s',
       ...env,
     });
     const clock = deps.clock instanceof ManualClock ? deps.clock : new ManualClock();
     const app = await createApp(config, {
       clock,
       hasher: createArgon2Hasher(FAST_TEST_ARGON2ID),
-      logger: createLogger(config.logLevel),
+      logger: suiteLogger(config.logLevel),
       // A :memory: database cannot be given a key beforehand: production tests get one here too.
       createFirstSigningKey: true,
       ...deps,
@@ -48,8 +64,9 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
     // The inspector (test/support/storage-inspector.ts) reads a PostgreSQL app's database by its URL.
     if (config.databaseDialect === 'postgres' && deps.storage === undefined) rememberTestDatabaseUrl(app.storage, config.databaseUrl);
     let url: string;
+    let metricsUrl: string | null;
     try {
-      ({ url } = await app.listen());
+      ({ url, metricsUrl } = await app.listen());
     } catch (error) {
       await app.close();
       throw error;
@@ -61,7 +78,7 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
         await database?.drop();
       }
     };
-    return { app, url, clock, config, close };
+    return { app, url, clock, config, metricsUrl, close };
   } catch (error) {
     await database?.drop();
     throw error;

@@ -165,6 +165,9 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
         return false;
       }
     },
+    poolFigures() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
     diagnostics() {
       return { listening: listener.listening, notifications: listener.notifications, viewerStateReads };
     },

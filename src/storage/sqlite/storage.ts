@@ -51,6 +51,20 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
         return handle.ping();
       },
       async close() {
+        // A group commit (group-commit.ts) queued in this turn flushes on setImmediate: let it
+        // commit before the connection goes, so no acknowledged write is lost.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!handle.sqlite.open) return;
+        // Copy the WAL into the database file and empty it: the next start (or a backup of the
+        // file alone) needs no recovery. A reader elsewhere may keep it from finishing; closing
+        // is still safe, SQLite replays the WAL on the next open.
+        if (!handle.sqlite.memory) {
+          try {
+            handle.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+          } catch {
+            // busy: see above
+          }
+        }
         handle.close();
       },
     });
