@@ -138,6 +138,8 @@ const BOUNDED_LISTS: Record<string, string> = {
   'UserConnection.edges': 'at most `first` of Query.users',
   'AuditEventConnection.edges': 'at most `first` of Query.auditEvents',
   'User.sessions': "the user's live sessions only",
+  'Session.scopes': 'a subset of the closed scope list (src/permissions/scopes.ts)',
+  'DeviceRequest.scopes': 'a subset of the closed scope list (src/permissions/scopes.ts)',
 };
 
 function listFields(schema: GraphQLSchema): { paged: string[]; unpaged: string[] } {
