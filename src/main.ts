@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { SigningKeyDecryptionError } from './keys/signing-keys';
 import { NoSigningKeyError } from './keys/key-set';
 import { servesDemo } from './http/demo';
+import { describeDatabase } from './storage/storage';
 
 /** `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal. */
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   }
   const { url } = await app.listen();
   console.log(`Keycard listening on ${url}/graphql (${config.env})`);
+  console.log(`Database (DATABASE_URL): ${describeDatabase(config)}`);
   if (config.sandboxEnabled) console.log(`Apollo Sandbox: open ${url}/graphql in a browser`);
   if (servesDemo(config)) console.log(`Demo page (the client SDK in cookie mode): open ${url}/demo in a browser`);
 

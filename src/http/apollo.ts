@@ -9,6 +9,7 @@ import type { RequestContext } from '../context';
 import type { Logger } from '../logger';
 import { createFormatError } from './format-error';
 import { createGraphqlLimits } from './graphql-limits';
+import { unavailableStatusPlugin } from './unavailable-status';
 
 export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
@@ -28,6 +29,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     logger,
     plugins: [
       ...limits.plugins,
+      unavailableStatusPlugin(),
       // We use no cache hints; the default plugin walks every field (~45% of a list query).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),

@@ -54,7 +54,8 @@ export const sessions = pgTable(
     /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
     csrfTokenHash: text('csrf_token_hash'),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
+  // The prune filters on both expiries.
+  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt), index('sessions_revoked_at_idx').on(t.revokedAt)],
 );
 
 export const refreshTokens = pgTable(

@@ -40,7 +40,8 @@ export const sessions = sqliteTable(
     /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
     csrfTokenHash: text('csrf_token_hash'),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
+  // The prune filters on both expiries: without an index each of its batches scanned the table.
+  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt), index('sessions_revoked_at_idx').on(t.revokedAt)],
 );
 
 export const refreshTokens = sqliteTable(
@@ -59,7 +60,12 @@ export const refreshTokens = sqliteTable(
     rotationNonce: text('rotation_nonce'),
     replacedBy: text('replaced_by'),
   },
-  (t) => [uniqueIndex('refresh_tokens_token_hash_unique').on(t.tokenHash), index('refresh_tokens_session_id_idx').on(t.sessionId)],
+  (t) => [
+    uniqueIndex('refresh_tokens_token_hash_unique').on(t.tokenHash),
+    index('refresh_tokens_session_id_idx').on(t.sessionId),
+    // What the prune deletes by (500k expired tokens took a ~6 s full scan without it).
+    index('refresh_tokens_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 export const signingKeys = sqliteTable('signing_keys', {
@@ -96,11 +102,16 @@ export const auditEvents = sqliteTable(
  * (epoch ms, null for a counter that never expires). Its migration says IF NOT EXISTS: before
  * it existed, the code created this table at start (src/storage/sqlite/rate-limits.ts).
  */
-export const rateLimits = sqliteTable('rate_limits', {
-  key: text('key').primaryKey(),
-  points: integer('points').notNull().default(0),
-  expire: integer('expire'),
-});
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull().default(0),
+    expire: integer('expire'),
+  },
+  // clearExpired deletes by expiry (as on PostgreSQL).
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
 
 /** The columns of a UserListItem, for queries that select them. */
 export const userListColumns = {

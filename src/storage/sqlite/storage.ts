@@ -4,15 +4,22 @@ import type { Storage, StorageOptions } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
 import { createAuditRepository } from './audit';
-import { openDatabase, type DatabaseHandle } from './client';
+import Database from 'better-sqlite3';
+import { openDatabase, DatabasePathError, type DatabaseHandle } from './client';
 import { applyMigrations } from './migrate';
 import { createSqliteLimiterStore } from './rate-limits';
 import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
 import { createUserRepository } from './users';
+import { BUSY_TIMEOUT_MS, createWriteGate, gatedWrites, isLockError } from './write-gate';
+import { createReadinessProbe } from './readiness';
 
 /** Sessions remembered by the viewer-state cache: ~1 KB each. */
 const VIEWER_CACHE_ENTRIES = 10_000;
+
+/** The methods of the audit and signing-key repositories that never write: they bypass the write gate. */
+const AUDIT_READS = ['page', 'count'] as const;
+const SIGNING_KEY_READS = ['list'] as const;
 
 const handles = new WeakMap<Storage, DatabaseHandle>();
 
@@ -23,11 +30,27 @@ const handles = new WeakMap<Storage, DatabaseHandle>();
  * process's version (src/storage/invalidation.ts), and `PRAGMA data_version` moves when
  * another connection (the operator CLI, another process on the file) commits.
  */
-export async function openSqliteStorage(databasePath: string, options: StorageOptions = {}): Promise<Storage> {
-  const handle = openDatabase(databasePath);
+export interface SqliteStorageOptions extends StorageOptions {
+  /** How long a write waits for a lock held by another connection before SERVICE_UNAVAILABLE (default 2 s). */
+  lockWaitMs?: number;
+  /** How often /readyz may make its tiny write (default 2 s); between two, the last outcome answers. */
+  readinessIntervalMs?: number;
+}
+
+/** Errors that say the file cannot be written at all (not a passing lock). */
+const UNWRITABLE = /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH|FULL|IOERR|CORRUPT|NOTADB)/;
+
+export async function openSqliteStorage(databasePath: string, options: SqliteStorageOptions = {}): Promise<Storage> {
+  const handle = openDatabase(databasePath, { busyTimeoutMs: BUSY_TIMEOUT_MS, onCreatedFolder: options.onCreatedFolder });
   try {
     const applied = applyMigrations(handle);
     options.onMigrated?.(applied);
+    const gate = createWriteGate({ maxWaitMs: options.lockWaitMs });
+    const readiness = createReadinessProbe(handle.sqlite, { intervalMs: options.readinessIntervalMs, isLockError });
+    // A database that cannot be written is refused at start: accepted, it answered every
+    // write with an error while /readyz said ready. A lock held elsewhere is not refused: it passes.
+    const probe = readiness.writeNow();
+    if (!probe.ok && !isLockError(probe.error)) throw probe.error;
 
     // One version for both repositories: a write through either invalidates the session check's cache.
     const changes = createViewerStateChanges();
@@ -40,13 +63,23 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
 
     const storage: Storage = Object.freeze({
       dialect: 'sqlite',
-      users: invalidatingWrites(createUserRepository(handle.db), { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES }, changes),
-      sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
-      audit: createAuditRepository(handle.db),
-      signingKeys: createSigningKeyRepository(handle.db),
-      limiterStore: createSqliteLimiterStore(handle.sqlite),
+      users: invalidatingWrites(
+        gatedWrites(createUserRepository(handle.db), USER_READS, gate),
+        { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
+      sessions: invalidatingWrites(
+        gatedWrites(createSessionRepository(handle.db, readViewerState), SESSION_READS, gate),
+        { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
+      audit: gatedWrites(createAuditRepository(handle.db), AUDIT_READS, gate),
+      signingKeys: gatedWrites(createSigningKeyRepository(handle.db), SIGNING_KEY_READS, gate),
+      limiterStore: createSqliteLimiterStore(handle.sqlite, gate),
       async ping() {
-        return handle.ping();
+        // Ready means a write would succeed: not while writes queue for a lock held elsewhere,
+        // else the outcome of a tiny write made at most every readinessIntervalMs.
+        return !gate.waiting() && handle.ping() && readiness.check();
       },
       async close() {
         handle.close();
@@ -56,6 +89,9 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
     return storage;
   } catch (error) {
     handle.close();
+    if (error instanceof Database.SqliteError && UNWRITABLE.test(error.code)) {
+      throw new DatabasePathError(databasePath, `it cannot be written (${error.code}: ${error.message})`);
+    }
     throw error;
   }
 }
