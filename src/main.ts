@@ -15,8 +15,8 @@ async function main(): Promise<void> {
     console.warn('warning: KEYCARD_SECRET is not set; using the development secret. Never do this in production.');
   }
   const { url } = await app.listen();
-  console.log(`Keycard listening on ${url}/graphql (${config.env})`);
   console.log(`Database (DATABASE_URL): ${describeDatabase(config)}`);
+  console.log(`Keycard listening on ${url}/graphql (${config.env})`);
   if (config.sandboxEnabled) console.log(`Apollo Sandbox: open ${url}/graphql in a browser`);
   if (servesDemo(config)) console.log(`Demo page (the client SDK in cookie mode): open ${url}/demo in a browser`);
 

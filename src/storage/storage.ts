@@ -34,6 +34,8 @@ export interface StorageOptions {
   onViewerStateRead?(): void;
   /** Errors no caller waits for (PostgreSQL: an idle pooled connection closed, the LISTEN connection lost): to log. */
   onBackgroundError?(error: unknown): void;
+  /** A write failed because the database could not take it (disk full, read-only file): to log; the client sees SERVICE_UNAVAILABLE. */
+  onWriteFailed?(error: unknown): void;
   /** SQLite: the folder of DATABASE_URL's file did not exist and was created (to log). */
   onCreatedFolder?(folder: string): void;
 }

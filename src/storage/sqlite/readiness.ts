@@ -18,7 +18,7 @@ export interface ReadinessProbe {
  * lock held elsewhere, none of which lets a write through. So readiness is a real write: tiny
  * (one row), made at most every `intervalMs` so a prober polling every second costs nothing.
  */
-export function createReadinessProbe(sqlite: Database.Database, options: { intervalMs?: number; isLockError(error: unknown): boolean }): ReadinessProbe {
+export function createReadinessProbe(sqlite: Database.Database, options: { intervalMs?: number }): ReadinessProbe {
   const intervalMs = options.intervalMs ?? 2_000;
   const upsert = sqlite.prepare('INSERT INTO rate_limits (key, points, expire) VALUES (?, 0, ?) ON CONFLICT(key) DO UPDATE SET expire = excluded.expire');
   const write = sqlite.transaction((expire: number) => upsert.run(PROBE_KEY, expire));

@@ -45,8 +45,9 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
   try {
     const applied = applyMigrations(handle);
     options.onMigrated?.(applied);
-    const gate = createWriteGate({ maxWaitMs: options.lockWaitMs });
-    const readiness = createReadinessProbe(handle.sqlite, { intervalMs: options.readinessIntervalMs, isLockError });
+    const gate = createWriteGate({ maxWaitMs: options.lockWaitMs, onUnwritable: options.onWriteFailed });
+    const readinessIntervalMs = options.readinessIntervalMs ?? 2_000;
+    const readiness = createReadinessProbe(handle.sqlite, { intervalMs: readinessIntervalMs });
     // A database that cannot be written is refused at start: accepted, it answered every
     // write with an error while /readyz said ready. A lock held elsewhere is not refused: it passes.
     const probe = readiness.writeNow();
@@ -78,8 +79,13 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
       limiterStore: createSqliteLimiterStore(handle.sqlite, gate),
       async ping() {
         // Ready means a write would succeed: not while writes queue for a lock held elsewhere,
-        // else the outcome of a tiny write made at most every readinessIntervalMs.
-        return !gate.waiting() && handle.ping() && readiness.check();
+        // nor within readinessIntervalMs of a real write the file could not take (a one-row
+        // probe can fit where a real write does not, on a full disk), else the outcome of a tiny
+        // write made at most every readinessIntervalMs. The failure's mark lapses by itself, so
+        // a server taken out of rotation comes back once the file heals, without traffic.
+        const failedAt = gate.lastUnwritableAt();
+        if (gate.waiting() || (failedAt !== null && Date.now() - failedAt < readinessIntervalMs)) return false;
+        return handle.ping() && readiness.check();
       },
       async close() {
         handle.close();

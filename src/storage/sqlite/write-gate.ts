@@ -29,11 +29,23 @@ export function isLockError(error: unknown): boolean {
   return error instanceof Database.SqliteError && (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED'));
 }
 
+/**
+ * The file cannot take the write (disk full, a read-only file or mount, an I/O error). Not the
+ * client's fault and usually not lasting (space is freed, the mount fixed): answered like a
+ * lock that outlasted the wait, SERVICE_UNAVAILABLE, and nothing sticks: the next write tries
+ * the file again, so the server heals without a restart.
+ */
+export function isUnwritableError(error: unknown): boolean {
+  return error instanceof Database.SqliteError && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|PERM)/.test(error.code);
+}
+
 export interface WriteGate {
   /** Runs a write (a repository call); while the database is locked elsewhere, waits without blocking and retries. */
   run<T>(write: () => Promise<T>): Promise<T>;
   /** true while writes queue for a lock held elsewhere. */
   waiting(): boolean;
+  /** When a write last failed because the file could not take it (Date.now() ms), or null. */
+  lastUnwritableAt(): number | null;
 }
 
 interface Waiter {
@@ -45,6 +57,8 @@ interface Waiter {
 
 export interface WriteGateOptions {
   maxWaitMs?: number;
+  /** A write the file could not take (to log: the client only sees SERVICE_UNAVAILABLE). */
+  onUnwritable?(error: unknown): void;
   /** Wall-clock milliseconds; a lock is a real-time matter, not the app's (manual) clock. */
   now?: () => number;
 }
@@ -53,6 +67,7 @@ export function createWriteGate(options: WriteGateOptions = {}): WriteGate {
   const { maxWaitMs = DEFAULT_LOCK_WAIT_MS, now = Date.now } = options;
   let waiting: Waiter[] = [];
   let probing = false;
+  let unwritableAt: number | null = null;
   const unavailable = () => errors.serviceUnavailable(Math.max(1, maxWaitMs / 1000));
 
   function settle(waiter: Waiter, attempt: Promise<unknown>): Promise<'done' | 'locked'> {
@@ -92,22 +107,34 @@ export function createWriteGate(options: WriteGateOptions = {}): WriteGate {
     }
   }
 
+  async function queued<T>(write: () => Promise<T>): Promise<T> {
+    // While others wait for the lock, a new write queues behind them rather than spending
+    // another blocked attempt of its own.
+    if (waiting.length === 0) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isLockError(error)) throw error;
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      waiting.push({ write, resolve: resolve as (value: unknown) => void, reject, deadline: now() + maxWaitMs });
+      if (!probing) void probe();
+    });
+  }
+
   return {
     waiting: () => waiting.length > 0,
+    lastUnwritableAt: () => unwritableAt,
     async run<T>(write: () => Promise<T>): Promise<T> {
-      // While others wait for the lock, a new write queues behind them rather than spending
-      // another blocked attempt of its own.
-      if (waiting.length === 0) {
-        try {
-          return await write();
-        } catch (error) {
-          if (!isLockError(error)) throw error;
-        }
+      try {
+        return await queued(write);
+      } catch (error) {
+        if (!isUnwritableError(error)) throw error;
+        unwritableAt = now();
+        options.onUnwritable?.(error);
+        throw unavailable();
       }
-      return new Promise<T>((resolve, reject) => {
-        waiting.push({ write, resolve: resolve as (value: unknown) => void, reject, deadline: now() + maxWaitMs });
-        if (!probing) void probe();
-      });
     },
   };
 }
