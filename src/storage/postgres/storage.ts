@@ -27,9 +27,8 @@ export interface PostgresPoolOptions {
   statementTimeoutMs?: number;
 }
 
-/** /readyz's probe row in rate_limits and how often it is written (as on SQLite, src/storage/sqlite/readiness.ts). */
+/** /readyz's probe row in rate_limits (as on SQLite, src/storage/sqlite/readiness.ts). */
 const READINESS_PROBE_KEY = 'keycard.readiness-probe';
-const READINESS_INTERVAL_MS = 2_000;
 
 export interface PostgresStorageOptions {
   /** postgres://user:password@host:port/database (or postgresql://); query parameters as pg reads them (sslmode, ...). */
@@ -54,7 +53,7 @@ export interface PostgresStorageOptions {
   onMigrated?(applied: number): void;
   /** How long ping() waits for its write (default 2 s). */
   pingTimeoutMs?: number;
-  /** How often ping() may write (default 2 s); between two, the last outcome answers. */
+  /** How often ping() may write (default 0: each call writes, one round trip like the `SELECT 1` it replaced); between two, the last outcome answers. */
   readinessIntervalMs?: number;
   /**
    * Errors no caller is waiting for: a pooled idle connection the server closed, the LISTEN
@@ -101,7 +100,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const connectionTimeoutMillis = options.pool?.connectionTimeoutMs ?? 5_000;
   const statementTimeoutMs = options.pool?.statementTimeoutMs ?? 30_000;
   const pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
-  const readinessIntervalMs = options.readinessIntervalMs ?? READINESS_INTERVAL_MS;
+  const readinessIntervalMs = options.readinessIntervalMs ?? 0;
   let lastProbe: { at: number; ok: boolean } | null = null;
   const onBackgroundError = options.onBackgroundError ?? (() => {});
 
@@ -165,8 +164,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     async ping() {
       if (closed) return false;
       // Ready means the pool can write: a tiny committed upsert (one row of rate_limits, outside
-      // every limiter's key space, expiring within a minute), at most every 2 s; `SELECT 1`
-      // answered on a read-only replica or a database out of disk.
+      // every limiter's key space, expiring within a minute); `SELECT 1` answered on a read-only
+      // replica (transaction_read_only) or a server refusing writes.
       const at = Date.now();
       if (lastProbe && at - lastProbe.at < readinessIntervalMs) return lastProbe.ok;
       let ok = false;
