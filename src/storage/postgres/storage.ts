@@ -164,14 +164,14 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     async ping() {
       if (closed) return false;
       // Ready means the pool can write: a tiny committed upsert (one row of rate_limits, outside
-      // every limiter's key space, expiring within a minute); `SELECT 1` answered on a read-only
+      // every limiter's key space, never expiring, so clearExpired neither takes nor counts it); `SELECT 1` answered on a read-only
       // replica (transaction_read_only) or a server refusing writes.
       const at = Date.now();
       if (lastProbe && at - lastProbe.at < readinessIntervalMs) return lastProbe.ok;
       let ok = false;
       try {
         await withTimeout(
-          pool.query('INSERT INTO rate_limits (key, points, expire) VALUES ($1, 0, $2) ON CONFLICT (key) DO UPDATE SET expire = excluded.expire', [READINESS_PROBE_KEY, at + 60_000]),
+          pool.query('INSERT INTO rate_limits (key, points, expire) VALUES ($1, 0, NULL) ON CONFLICT (key) DO UPDATE SET points = (rate_limits.points + 1) % 1000000', [READINESS_PROBE_KEY]),
           pingTimeoutMs,
         );
         ok = true;

@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
 
-/** The probe's row in rate_limits: outside every limiter's key space (theirs are `<NAME>:<key>`), expired within a minute so clearExpired takes it. */
+/**
+ * The probe's one row in rate_limits: outside every limiter's key space (theirs are
+ * `<NAME>:<key>`), with no expiry so clearExpired neither takes nor counts it; each probe bumps it.
+ */
 const PROBE_KEY = 'keycard.readiness-probe';
-const PROBE_TTL_MS = 60_000;
 
 export type ProbeOutcome = { ok: true } | { ok: false; error: unknown };
 
@@ -20,13 +22,13 @@ export interface ReadinessProbe {
  */
 export function createReadinessProbe(sqlite: Database.Database, options: { intervalMs?: number }): ReadinessProbe {
   const intervalMs = options.intervalMs ?? 2_000;
-  const upsert = sqlite.prepare('INSERT INTO rate_limits (key, points, expire) VALUES (?, 0, ?) ON CONFLICT(key) DO UPDATE SET expire = excluded.expire');
-  const write = sqlite.transaction((expire: number) => upsert.run(PROBE_KEY, expire));
+  const upsert = sqlite.prepare('INSERT INTO rate_limits (key, points, expire) VALUES (?, 0, NULL) ON CONFLICT(key) DO UPDATE SET points = (rate_limits.points + 1) % 1000000');
+  const write = sqlite.transaction(() => upsert.run(PROBE_KEY));
   let last: { at: number; ok: boolean } | null = null;
   function writeNow(): ProbeOutcome {
     const at = Date.now();
     try {
-      write.immediate(at + PROBE_TTL_MS);
+      write.immediate();
       last = { at, ok: true };
       return { ok: true };
     } catch (error) {

@@ -68,7 +68,7 @@ onlyOn('sqlite')('a database that cannot be written', () => {
 
   it('a full database answers SERVICE_UNAVAILABLE and /readyz 503, and heals without a restart once there is room (simulated with max_page_count)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-full-'));
-    const storage = await openSqliteStorage(path.join(dir, 'keycard.db'), { readinessIntervalMs: 100 });
+    const storage = await openSqliteStorage(path.join(dir, 'keycard.db'), { readinessIntervalMs: 1_000 });
     const t = await startTestApp({ SIGNUP_LIMIT_PER_IP: '100000' }, { storage });
     try {
       const { sqlite } = sqliteHandleOf(storage);
@@ -87,7 +87,7 @@ onlyOn('sqlite')('a database that cannot be written', () => {
       sqlite.pragma('max_page_count = 1073741823');
       const healed = await post(t.url, signupBody());
       assert.equal(healed.errors, undefined, healed.text);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
       assert.equal((await fetch(`${t.url}/readyz`)).status, 200);
     } finally {
       await t.close();
