@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { createApp } from '../src/app';
 import { defaultHashConcurrency } from '../src/accounts/password';
 import { loadConfig } from '../src/config';
-import { PRODUCTION_NODE_FLAGS } from '../src/node-flags';
+import { PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from '../src/node-flags';
 import { createLogger } from '../src/logger';
 import { CONNECTIONS, measure, measureInterleaved, median, runLoad, summarize, type LoadResult, type Scenario } from './load';
 import { startServer, type ServerProcess } from './processes';
@@ -235,6 +235,7 @@ async function benchmark(database: BenchDatabase) {
 
   // Keycard as in production. Limits are raised so the load measures the work, not the limiter.
   const keycardEnv = {
+    ...PRODUCTION_ENV,
     NODE_ENV: 'production',
     KEYCARD_SECRET: secret,
     DATABASE_URL: databaseUrl,

@@ -79,7 +79,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const storage =
-    deps.storage ?? (await openStorage(config, { onBackgroundError: (error) => logger.warn({ err: error }, 'database connection error; requests retry on a new connection') }));
+    deps.storage ??
+    (await openStorage(config, {
+      onBackgroundError: (error) => logger.warn({ err: error }, 'database connection error; requests retry on a new connection'),
+      // Created rather than refused, so a first `npm start` works; said, so a typo is noticed (README, "Storage").
+      onWriteFailed: (error) => logger.error({ err: error }, 'a database write failed: the database cannot be written (disk full, read-only file or mount?)'),
+      onCreatedFolder: (folder) => logger.warn({ folder }, 'the folder of DATABASE_URL did not exist: created it'),
+    }));
   try {
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });

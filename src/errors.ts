@@ -16,6 +16,7 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -59,6 +60,11 @@ export const errors = {
   notFound: (what: string) => new KeycardError(ErrorCode.NOT_FOUND, `${what} not found.`),
   rateLimited: (retryAfterSeconds: number) =>
     new KeycardError(ErrorCode.RATE_LIMITED, 'Too many attempts. Try again later.', {
+      retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
+    }),
+  /** The database stayed locked (or could not be written) for the bounded wait: nothing was changed, try again. */
+  serviceUnavailable: (retryAfterSeconds: number) =>
+    new KeycardError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is busy. Try again shortly.', {
       retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
     }),
   internal: () => new KeycardError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'),

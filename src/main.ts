@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import { ConfigError, loadConfig } from './config';
 import type { Tracing } from './tracing';
+import { SigningKeyDecryptionError } from './keys/signing-keys';
+import { NoSigningKeyError } from './keys/key-set';
+import { servesDemo } from './http/demo';
+import { describeDatabase } from './storage/storage';
 
 /**
  * `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal.
@@ -18,6 +22,7 @@ async function main(): Promise<void> {
     console.warn('warning: KEYCARD_SECRET is not set; using the development secret. Never do this in production.');
   }
   const { url, metricsUrl } = await app.listen();
+  console.log(`Database (DATABASE_URL): ${describeDatabase(config)}`);
   console.log(`Keycard listening on ${url}/graphql (${config.env})`);
   if (metricsUrl) console.log(`Metrics: ${metricsUrl}`);
   if (config.tracing) console.log(`Tracing: exporting spans to ${config.tracing.endpoint}`);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { PRODUCTION_NODE_FLAGS } from '../src/node-flags';
+import { PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from '../src/node-flags';
 import { REPO_ROOT } from './support/paths';
 
 describe('production node flags', () => {
@@ -13,6 +13,13 @@ describe('production node flags', () => {
     const command = /\bnode\s+([^&]*?)\s*dist\/src\/main\.js/.exec(scripts.start ?? '');
     assert.ok(command, `npm start runs node on dist/src/main.js: ${scripts.start}`);
     assert.deepEqual(command[1]!.split(/\s+/).filter(Boolean), [...PRODUCTION_NODE_FLAGS]);
+  });
+
+  it('npm start sets the C library environment the benchmark measures with (MALLOC_ARENA_MAX), overridable', () => {
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const [name, value] of Object.entries(PRODUCTION_ENV)) {
+      assert.ok((scripts.start ?? '').includes(`${name}=\${${name}:-${value}} node `), `npm start sets ${name}: ${scripts.start}`);
+    }
   });
 
   it('caps the young generation: a process started with them has a smaller new space than without', () => {

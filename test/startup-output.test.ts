@@ -39,6 +39,7 @@ describe('start-up output', () => {
     const url = /Keycard listening on (http:\/\/[^\s/]+)\/graphql \(development\)/.exec(stdout)?.[1];
     assert.ok(url, stdout);
     assert.ok(stdout.includes(`Demo page (the client SDK in cookie mode): open ${url}/demo in a browser\n`), stdout);
+    assert.ok(stdout.includes('Database (DATABASE_URL): SQLite in memory (nothing is kept after exit)\n'), stdout);
   });
 
   it('in production, where the demo is not served, does not', async () => {

@@ -105,7 +105,8 @@ export function createRateLimits(options: RateLimitsOptions) {
       try {
         result = await attempt();
       } catch (error) {
-        if (!isCode(error, ErrorCode.INVALID_CREDENTIALS)) await Promise.all([loginIp.refund(ip), loginAccount.refund(account)]);
+        // No refund when the database stayed locked: it would wait for the lock a second time (the point lapses with its window).
+        if (!isCode(error, ErrorCode.INVALID_CREDENTIALS) && !isCode(error, ErrorCode.SERVICE_UNAVAILABLE)) await Promise.all([loginIp.refund(ip), loginAccount.refund(account)]);
         throw error;
       }
       await Promise.all([loginIp.refund(ip), loginAccount.reset(account)]);
@@ -151,6 +152,9 @@ export function createRateLimits(options: RateLimitsOptions) {
       try {
         return await attempt();
       } catch (error) {
+        // The database was locked out for the whole bounded wait: the client did nothing wrong,
+        // and recording a failure would make it wait for the lock a second time.
+        if (isCode(error, ErrorCode.SERVICE_UNAVAILABLE)) throw error;
         const block = await refreshIp.fail(ip);
         if (block) await recordBlock(block, origin, {}, null);
         throw error;

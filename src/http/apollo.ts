@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { createFormatError } from './format-error';
 import { createGraphqlLimits } from './graphql-limits';
 import { observationPlugin } from './request-log';
+import { unavailableStatusPlugin } from './unavailable-status';
 
 export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
@@ -34,6 +35,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     plugins: [
       ...limits.plugins,
       observationPlugin(),
+      unavailableStatusPlugin(),
       // We use no cache hints; the default plugin walks every field (~45% of a list query).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),

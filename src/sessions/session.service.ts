@@ -5,7 +5,7 @@ import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksL
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';
-import { isLiveViewerState, type RefreshState, type SessionRepository } from '../storage/sessions';
+import { isLiveViewerState, type RefreshState, type RefreshToken, type SessionRepository } from '../storage/sessions';
 import type { User, UserListItem } from '../storage/users';
 
 export interface IssuedTokens {
@@ -55,9 +55,33 @@ const BEARER = /^bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
 const MAX_GRACE_CHAIN = 8;
 const MAX_ROTATION_ATTEMPTS = 3;
 
+/**
+ * After a crash (kill -9, power loss) a rotation can be committed and never answered: the client
+ * still holds the old token and retries once the server is back, which may be later than the
+ * grace window. For a rotation committed at most this long before this process started, the
+ * grace window runs from the start instead, as long as its successor was never used (nobody
+ * can hold it but the client that lost the answer, or nobody at all). Longer ago, no crash
+ * explains the retry. README, "Tokens".
+ */
+export const CRASH_RECOVERY_LOOKBACK_MS = 5 * 60_000;
+
 export function createSessionService(options: SessionServiceOptions) {
   const { sessions, accessTokens, clock } = options;
   const { mintRefreshToken, newRotationNonce } = createRefreshTokenRandomness();
+  /** When this process began serving: rotations committed before it may never have been answered. */
+  const startedAt = clock.now();
+
+  /**
+   * Whether a retry of a rotation is still a retry: within the grace window of the rotation, or
+   * (after a restart) within the grace window of the start for a rotation committed shortly
+   * before it whose successor was never used.
+   */
+  function withinGrace(rotatedAt: number, successor: RefreshToken, now: number): boolean {
+    const grace = options.refreshReuseGraceMs;
+    if (now - rotatedAt <= grace) return true;
+    const beforeStart = rotatedAt < startedAt && startedAt - rotatedAt <= CRASH_RECOVERY_LOOKBACK_MS;
+    return beforeStart && successor.rotatedAt === null && now - startedAt <= grace;
+  }
 
   function issue(
     userId: string,
@@ -91,10 +115,10 @@ export function createSessionService(options: SessionServiceOptions) {
       if (link.rotatedAt === null) {
         return link.expiresAt.getTime() > now ? { token: plain, expiresAt: link.expiresAt } : null;
       }
-      if (now - link.rotatedAt.getTime() > options.refreshReuseGraceMs || !link.rotationNonce || !link.replacedBy) return null;
+      if (!link.rotationNonce || !link.replacedBy) return null;
       plain = deriveSuccessor(options.refreshDerivationKey, plain, link.rotationNonce);
       const next = await sessions.findTokenById(link.replacedBy);
-      if (!next || next.tokenHash !== hashRefreshToken(plain)) return null;
+      if (!next || next.tokenHash !== hashRefreshToken(plain) || !withinGrace(link.rotatedAt.getTime(), next, now)) return null;
       link = next;
     }
     return null;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
 import type { PoolFigures } from '../metrics';
 import type { AuditRepository } from './audit';
@@ -6,6 +7,7 @@ import type { LimiterStore } from './rate-limits';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
 import type { CopyCounts } from './postgres/copy-from-sqlite';
+import { DatabasePathError } from './sqlite/client';
 import { openSqliteStorage } from './sqlite/storage';
 import type { UserRepository } from './users';
 
@@ -38,6 +40,10 @@ export interface StorageOptions {
   onViewerStateRead?(): void;
   /** Errors no caller waits for (PostgreSQL: an idle pooled connection closed, the LISTEN connection lost): to log. */
   onBackgroundError?(error: unknown): void;
+  /** A write failed because the database could not take it (disk full, read-only file): to log; the client sees SERVICE_UNAVAILABLE. */
+  onWriteFailed?(error: unknown): void;
+  /** SQLite: the folder of DATABASE_URL's file did not exist and was created (to log). */
+  onCreatedFolder?(folder: string): void;
 }
 
 /** Opens one kind of database from the config with its migrations applied; the Storage owns its connections until close(). */
@@ -49,7 +55,10 @@ export type StorageAdapters = Readonly<Partial<Record<DatabaseDialect, StorageOp
 export const STORAGE_ADAPTERS: StorageAdapters = {
   sqlite: (config, options) => {
     if (config.databasePath === null) throw new ConfigError('DATABASE_URL', 'a SQLite database needs file:<path> or :memory:');
-    return openSqliteStorage(config.databasePath, options);
+    // A path that cannot be used is a configuration error: one plain line naming the variable.
+    return openSqliteStorage(config.databasePath, options).catch((error: unknown) => {
+      throw error instanceof DatabasePathError ? new ConfigError('DATABASE_URL', error.message) : error;
+    });
   },
   // Loaded on first use: a SQLite server never loads pg and its Drizzle driver (~10 MB resident).
   postgres: async (config, options) => {
@@ -57,6 +66,24 @@ export const STORAGE_ADAPTERS: StorageAdapters = {
     return openPostgresStorage({ url: config.databaseUrl, pool: config.databasePool, ...options });
   },
 };
+
+/**
+ * The database DATABASE_URL resolves to, for the start-up log: the absolute file for SQLite
+ * (a relative path depends on the working directory, the usual surprise), host, port and
+ * database for PostgreSQL. Never the user or password.
+ */
+export function describeDatabase(config: Pick<Config, 'databaseDialect' | 'databasePath' | 'databaseUrl'>): string {
+  if (config.databaseDialect === 'sqlite') {
+    if (config.databasePath === null || config.databasePath === ':memory:') return 'SQLite in memory (nothing is kept after exit)';
+    return `SQLite file ${path.resolve(config.databasePath)}`;
+  }
+  try {
+    const url = new URL(config.databaseUrl);
+    return `PostgreSQL database ${decodeURIComponent(url.pathname.slice(1)) || '(default)'} on ${url.hostname || 'localhost'}:${url.port || '5432'}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
 
 const DIALECT_NAMES: Record<DatabaseDialect, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
 

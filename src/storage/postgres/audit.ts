@@ -1,8 +1,9 @@
-import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { AuditPageQuery, AuditRepository } from '../audit';
 import { writeAudit, type PgDb } from './database';
 import { translatingErrors } from './errors';
 import { auditEvents } from './schema';
+import { PRUNE_BATCH_ROWS, yieldToRequests } from '../sessions';
 
 function filtersOf({ userId, type }: Pick<AuditPageQuery, 'userId' | 'type'>): SQL | undefined {
   const filters: SQL[] = [];
@@ -32,7 +33,15 @@ export function createPostgresAuditRepository(db: PgDb): AuditRepository {
       return (await db.select({ n: count() }).from(auditEvents).where(filtersOf(filters)))[0]?.n ?? 0;
     },
     async deleteOlderThan(cutoff) {
-      return (await db.delete(auditEvents).where(lt(auditEvents.at, cutoff))).rowCount ?? 0;
+      // In batches, each a short statement, like the sessions' prune.
+      let total = 0;
+      for (;;) {
+        const old = db.select({ id: auditEvents.id }).from(auditEvents).where(lt(auditEvents.at, cutoff)).limit(PRUNE_BATCH_ROWS);
+        const deleted = (await db.delete(auditEvents).where(inArray(auditEvents.id, old))).rowCount ?? 0;
+        total += deleted;
+        if (deleted < PRUNE_BATCH_ROWS) return total;
+        await yieldToRequests();
+      }
     },
   });
 }

@@ -58,7 +58,8 @@ export const sessions = pgTable(
     /** The OAuth client (OAUTH_DEVICE_CLIENTS) that started a device session; null for a login. */
     clientId: text('client_id'),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
+  // The prune filters on both expiries.
+  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt), index('sessions_revoked_at_idx').on(t.revokedAt)],
 );
 
 export const refreshTokens = pgTable(

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type pg from 'pg';
-import type { SessionRepository, ViewerState } from '../sessions';
+import { PRUNE_BATCH_ROWS, yieldToRequests, type SessionRepository, type ViewerState } from '../sessions';
 import { createViewerStateCache, type ViewerStateChanges } from '../viewer-state-cache';
 import { inTransaction, notifyViewerStateChanged, retryingStatement, writeAudit, type PgDb } from './database';
 import { translatingErrors } from './errors';
@@ -176,17 +176,33 @@ export function createPostgresSessionRepository(
         .orderBy(asc(sessions.createdAt));
     },
     async pruneExpired(cutoff) {
-      // Only sessions no cache can hold (expired or ended) are deleted: no notification needed.
-      return inTransaction(db, async (tx) => {
-        const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
-        // Tokens go first, explicitly rather than by cascade, so that the count includes them.
-        // A rotated token of a live session is kept until it expires so that its reuse is still recognised as theft.
-        const tokens = await tx
-          .delete(refreshTokens)
-          .where(or(lt(refreshTokens.expiresAt, cutoff), inArray(refreshTokens.sessionId, tx.select({ id: sessions.id }).from(sessions).where(over))));
-        const ended = await tx.delete(sessions).where(over);
-        return { sessions: ended.rowCount ?? 0, refreshTokens: tokens.rowCount ?? 0 };
-      });
+      // Batches of PRUNE_BATCH_ROWS, each its own short transaction (row locks held briefly,
+      // no half-million-row transaction), on indexed filters. Only sessions no cache can hold
+      // (expired or ended) are deleted: no notification needed. A rotated token of a live
+      // session is kept until it expires so that its reuse is still recognised as theft.
+      const counts = { sessions: 0, refreshTokens: 0 };
+      for (;;) {
+        const expired = db.select({ id: refreshTokens.id }).from(refreshTokens).where(lt(refreshTokens.expiresAt, cutoff)).limit(PRUNE_BATCH_ROWS);
+        const deleted = (await db.delete(refreshTokens).where(inArray(refreshTokens.id, expired))).rowCount ?? 0;
+        counts.refreshTokens += deleted;
+        if (deleted < PRUNE_BATCH_ROWS) break;
+        await yieldToRequests();
+      }
+      for (;;) {
+        const batch = await inTransaction(db, async (tx) => {
+          const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
+          const ids = (await tx.select({ id: sessions.id }).from(sessions).where(over).limit(PRUNE_BATCH_ROWS)).map((row) => row.id);
+          if (ids.length === 0) return { sessions: 0, refreshTokens: 0 };
+          // Tokens go first, explicitly rather than by cascade, so that the count includes them.
+          const tokens = (await tx.delete(refreshTokens).where(inArray(refreshTokens.sessionId, ids))).rowCount ?? 0;
+          return { sessions: (await tx.delete(sessions).where(inArray(sessions.id, ids))).rowCount ?? 0, refreshTokens: tokens };
+        });
+        counts.sessions += batch.sessions;
+        counts.refreshTokens += batch.refreshTokens;
+        if (batch.sessions < PRUNE_BATCH_ROWS) break;
+        await yieldToRequests();
+      }
+      return counts;
     },
   });
 }

@@ -28,6 +28,9 @@ export interface PostgresPoolOptions {
   statementTimeoutMs?: number;
 }
 
+/** /readyz's probe row in rate_limits (as on SQLite, src/storage/sqlite/readiness.ts). */
+const READINESS_PROBE_KEY = 'keycard.readiness-probe';
+
 export interface PostgresStorageOptions {
   /** postgres://user:password@host:port/database (or postgresql://); query parameters as pg reads them (sslmode, ...). */
   url: string;
@@ -49,8 +52,10 @@ export interface PostgresStorageOptions {
   onViewerStateRead?(): void;
   /** Called once the open has applied pending migrations, with how many it applied. */
   onMigrated?(applied: number): void;
-  /** How long ping() waits for `SELECT 1` (default 2 s). */
+  /** How long ping() waits for its write (default 2 s). */
   pingTimeoutMs?: number;
+  /** How often ping() may write (default 0: each call writes, one round trip like the `SELECT 1` it replaced); between two, the last outcome answers. */
+  readinessIntervalMs?: number;
   /**
    * Errors no caller is waiting for: a pooled idle connection the server closed, the LISTEN
    * connection lost. pg would crash the process on an unhandled one; they are reported here.
@@ -96,6 +101,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const connectionTimeoutMillis = options.pool?.connectionTimeoutMs ?? 5_000;
   const statementTimeoutMs = options.pool?.statementTimeoutMs ?? 30_000;
   const pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
+  const readinessIntervalMs = options.readinessIntervalMs ?? 0;
+  let lastProbe: { at: number; ok: boolean } | null = null;
   const onBackgroundError = options.onBackgroundError ?? (() => {});
 
   const connection = { connectionString: options.url, connectionTimeoutMillis, options: sessionOptions(), keepAlive: true };
@@ -158,12 +165,23 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     limiterStore: createPostgresLimiterStore(pool),
     async ping() {
       if (closed) return false;
+      // Ready means the pool can write: a tiny committed upsert (one row of rate_limits, outside
+      // every limiter's key space, never expiring, so clearExpired neither takes nor counts it); `SELECT 1` answered on a read-only
+      // replica (transaction_read_only) or a server refusing writes.
+      const at = Date.now();
+      if (lastProbe && at - lastProbe.at < readinessIntervalMs) return lastProbe.ok;
+      let ok = false;
       try {
-        await withTimeout(pool.query('SELECT 1'), pingTimeoutMs);
-        return true;
+        await withTimeout(
+          pool.query('INSERT INTO rate_limits (key, points, expire) VALUES ($1, 0, NULL) ON CONFLICT (key) DO UPDATE SET points = (rate_limits.points + 1) % 1000000', [READINESS_PROBE_KEY]),
+          pingTimeoutMs,
+        );
+        ok = true;
       } catch {
-        return false;
+        ok = false;
       }
+      lastProbe = { at, ok };
+      return ok;
     },
     poolFigures() {
       return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };

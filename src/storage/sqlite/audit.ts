@@ -1,8 +1,9 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AuditEventInput } from '../../audit/audit-event';
 import { newAuditEvent, type AuditRepository, type AuditPageQuery } from '../audit';
 import type { Db } from './client';
 import { auditEvents } from './schema';
+import { PRUNE_BATCH_ROWS, yieldToRequests } from '../sessions';
 
 /** Writes one audit event; inside a repository's transaction it joins that transaction. */
 export type AuditWriter = (at: Date, event: AuditEventInput) => void;
@@ -61,7 +62,15 @@ export function createAuditRepository(db: Db): AuditRepository {
       return db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(filtersOf(filters)).get()?.n ?? 0;
     },
     async deleteOlderThan(cutoff) {
-      return db.delete(auditEvents).where(lt(auditEvents.at, cutoff)).run().changes;
+      // In batches with the event loop free between two, like the sessions' prune.
+      let total = 0;
+      for (;;) {
+        const old = db.select({ id: auditEvents.id }).from(auditEvents).where(lt(auditEvents.at, cutoff)).limit(PRUNE_BATCH_ROWS);
+        const deleted = db.delete(auditEvents).where(inArray(auditEvents.id, old)).run().changes;
+        total += deleted;
+        if (deleted < PRUNE_BATCH_ROWS) return total;
+        await yieldToRequests();
+      }
     },
   };
 }

@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import type { LimiterStore } from '../rate-limits';
+import type { WriteGate } from './write-gate';
+
+/** The limiter's methods that write; through the write gate, like every repository write. `get` is a read. */
+const LIMITER_WRITES = new Set(['consume', 'penalty', 'reward', 'block', 'set', 'delete']);
 
 /** Created by migration 0001 (drizzle/sqlite), in the shape rate-limiter-flexible expects (schema.ts). */
 const TABLE = 'rate_limits';
@@ -10,7 +14,7 @@ const TABLE = 'rate_limits';
  * the migrations, so the library is told it exists (`tableCreated: true`): left to itself it
  * creates it in a promise and refuses every call until that promise has run.
  */
-export function createSqliteLimiterStore(sqlite: Database.Database): LimiterStore {
+export function createSqliteLimiterStore(sqlite: Database.Database, gate: WriteGate): LimiterStore {
   const deleteExpired = sqlite.prepare(`DELETE FROM ${TABLE} WHERE expire IS NOT NULL AND expire < ?`);
   // rate-limiter-flexible calls prepare() for every operation, and better-sqlite3 compiles the
   // SQL each time. Its statements are a handful of fixed strings: compile each once. A login
@@ -26,7 +30,7 @@ export function createSqliteLimiterStore(sqlite: Database.Database): LimiterStor
   };
   return {
     counter(spec) {
-      return new RateLimiterSQLite({
+      const limiter = new RateLimiterSQLite({
         storeClient: client,
         storeType: 'better-sqlite3',
         tableName: TABLE,
@@ -35,9 +39,16 @@ export function createSqliteLimiterStore(sqlite: Database.Database): LimiterStor
         points: spec.points,
         duration: spec.durationMs / 1000,
       });
+      return new Proxy(limiter, {
+        get(target, name, receiver) {
+          const member = Reflect.get(target, name, receiver) as unknown;
+          if (typeof name !== 'string' || !LIMITER_WRITES.has(name) || typeof member !== 'function') return member;
+          return (...args: unknown[]) => gate.run(() => (member as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        },
+      });
     },
-    async clearExpired() {
-      return deleteExpired.run(Date.now()).changes;
+    clearExpired() {
+      return gate.run(async () => deleteExpired.run(Date.now()).changes);
     },
   };
 }

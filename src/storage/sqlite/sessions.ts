@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { AuditEventInput } from '../../audit/audit-event';
-import type { NewRefreshToken, NewSession, Rotation, SessionRepository, ViewerState } from '../sessions';
+import { PRUNE_BATCH_ROWS, yieldToRequests, type NewRefreshToken, type NewSession, type Rotation, type SessionRepository, type ViewerState } from '../sessions';
 import { createAuditWriter } from './audit';
 import type { Db } from './client';
 import { createGroupCommit } from './group-commit';
@@ -135,6 +135,25 @@ export function createSessionRepository(db: Db, readViewerState: ViewerStateRead
     return true;
   });
 
+  const deleteExpiredTokens = (cutoff: Date): number =>
+    db
+      .delete(refreshTokens)
+      .where(inArray(refreshTokens.id, db.select({ id: refreshTokens.id }).from(refreshTokens).where(lt(refreshTokens.expiresAt, cutoff)).limit(PRUNE_BATCH_ROWS)))
+      .run().changes;
+  // Tokens go first, explicitly rather than by cascade, so that the count includes them.
+  const deleteEndedSessions = db.$client.transaction((cutoff: Date) => {
+    const ids = db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff))))
+      .limit(PRUNE_BATCH_ROWS)
+      .all()
+      .map((row) => row.id);
+    if (ids.length === 0) return { sessions: 0, refreshTokens: 0 };
+    const tokens = db.delete(refreshTokens).where(inArray(refreshTokens.sessionId, ids)).run().changes;
+    return { sessions: db.delete(sessions).where(inArray(sessions.id, ids)).run().changes, refreshTokens: tokens };
+  }).immediate;
+
   return {
     async create(session, token, audit) {
       startInTransaction.immediate(session, token, audit);
@@ -187,20 +206,25 @@ export function createSessionRepository(db: Db, readViewerState: ViewerStateRead
         .all();
     },
     async pruneExpired(cutoff) {
-      return db.transaction(
-        (tx) => {
-          const over = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
-          // Tokens go first, explicitly rather than by cascade, so that the count includes them.
-          // A rotated token of a live session is kept until it expires so that its reuse is still recognised as theft.
-          const tokens = tx
-            .delete(refreshTokens)
-            .where(or(lt(refreshTokens.expiresAt, cutoff), inArray(refreshTokens.sessionId, tx.select({ id: sessions.id }).from(sessions).where(over))))
-            .run();
-          const ended = tx.delete(sessions).where(over).run();
-          return { sessions: ended.changes, refreshTokens: tokens.changes };
-        },
-        { behavior: 'immediate' },
-      );
+      // Batches, each its own short transaction, with the event loop free between two; the
+      // filters run on indexes (sessions_expires_at_idx, sessions_revoked_at_idx,
+      // refresh_tokens_expires_at_idx). A rotated token of a live session is kept until it
+      // expires so that its reuse is still recognised as theft.
+      const counts = { sessions: 0, refreshTokens: 0 };
+      for (;;) {
+        const deleted = deleteExpiredTokens(cutoff);
+        counts.refreshTokens += deleted;
+        if (deleted < PRUNE_BATCH_ROWS) break;
+        await yieldToRequests();
+      }
+      for (;;) {
+        const batch = deleteEndedSessions(cutoff);
+        counts.sessions += batch.sessions;
+        counts.refreshTokens += batch.refreshTokens;
+        if (batch.sessions < PRUNE_BATCH_ROWS) break;
+        await yieldToRequests();
+      }
+      return counts;
     },
   };
 }

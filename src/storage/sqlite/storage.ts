@@ -1,19 +1,30 @@
+import type { AuditRepository } from '../audit';
+import type { DeviceAuthorizationRepository } from '../device-authorizations';
+import type { SigningKeyRepository } from '../signing-keys';
 import { invalidatingWrites } from '../invalidation';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage, StorageOptions } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
 import { createAuditRepository } from './audit';
-import { openDatabase, type DatabaseHandle } from './client';
+import Database from 'better-sqlite3';
+import { openDatabase, DatabasePathError, type DatabaseHandle } from './client';
 import { applyMigrations } from './migrate';
 import { createSqliteLimiterStore } from './rate-limits';
 import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
 import { createDeviceAuthorizationRepository } from './device-authorizations';
 import { createUserRepository } from './users';
+import { BUSY_TIMEOUT_MS, createWriteGate, gatedWrites, isLockError } from './write-gate';
+import { createReadinessProbe } from './readiness';
 
 /** Sessions remembered by the viewer-state cache: ~1 KB each. */
 const VIEWER_CACHE_ENTRIES = 10_000;
+
+/** The methods of these repositories that never write: they bypass the write gate. */
+const AUDIT_READS = ['page', 'count'] as const satisfies readonly (keyof AuditRepository)[];
+const SIGNING_KEY_READS = ['list'] as const satisfies readonly (keyof SigningKeyRepository)[];
+const DEVICE_AUTHORIZATION_READS = ['findByUserCodeHash', 'findByDeviceCodeHash'] as const satisfies readonly (keyof DeviceAuthorizationRepository)[];
 
 const handles = new WeakMap<Storage, DatabaseHandle>();
 
@@ -24,11 +35,28 @@ const handles = new WeakMap<Storage, DatabaseHandle>();
  * process's version (src/storage/invalidation.ts), and `PRAGMA data_version` moves when
  * another connection (the operator CLI, another process on the file) commits.
  */
-export async function openSqliteStorage(databasePath: string, options: StorageOptions = {}): Promise<Storage> {
-  const handle = openDatabase(databasePath);
+export interface SqliteStorageOptions extends StorageOptions {
+  /** How long a write waits for a lock held by another connection before SERVICE_UNAVAILABLE (default 2 s). */
+  lockWaitMs?: number;
+  /** How often /readyz may make its tiny write (default 2 s); between two, the last outcome answers. */
+  readinessIntervalMs?: number;
+}
+
+/** Errors that say the file cannot be written at all (not a passing lock). */
+const UNWRITABLE = /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH|FULL|IOERR|CORRUPT|NOTADB)/;
+
+export async function openSqliteStorage(databasePath: string, options: SqliteStorageOptions = {}): Promise<Storage> {
+  const handle = openDatabase(databasePath, { busyTimeoutMs: BUSY_TIMEOUT_MS, onCreatedFolder: options.onCreatedFolder });
   try {
     const applied = applyMigrations(handle);
     options.onMigrated?.(applied);
+    const gate = createWriteGate({ maxWaitMs: options.lockWaitMs, onUnwritable: options.onWriteFailed });
+    const readinessIntervalMs = options.readinessIntervalMs ?? 2_000;
+    const readiness = createReadinessProbe(handle.sqlite, { intervalMs: readinessIntervalMs });
+    // A database that cannot be written is refused at start: accepted, it answered every
+    // write with an error while /readyz said ready. A lock held elsewhere is not refused: it passes.
+    const probe = readiness.writeNow();
+    if (!probe.ok && !isLockError(probe.error)) throw probe.error;
 
     // One version for both repositories: a write through either invalidates the session check's cache.
     const changes = createViewerStateChanges();
@@ -41,14 +69,29 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
 
     const storage: Storage = Object.freeze({
       dialect: 'sqlite',
-      users: invalidatingWrites(createUserRepository(handle.db), { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES }, changes),
-      sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
-      audit: createAuditRepository(handle.db),
-      signingKeys: createSigningKeyRepository(handle.db),
-      deviceAuthorizations: createDeviceAuthorizationRepository(handle.db),
-      limiterStore: createSqliteLimiterStore(handle.sqlite),
+      users: invalidatingWrites(
+        gatedWrites(createUserRepository(handle.db), USER_READS, gate),
+        { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
+      sessions: invalidatingWrites(
+        gatedWrites(createSessionRepository(handle.db, readViewerState), SESSION_READS, gate),
+        { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
+      audit: gatedWrites(createAuditRepository(handle.db), AUDIT_READS, gate),
+      signingKeys: gatedWrites(createSigningKeyRepository(handle.db), SIGNING_KEY_READS, gate),
+      deviceAuthorizations: gatedWrites(createDeviceAuthorizationRepository(handle.db), DEVICE_AUTHORIZATION_READS, gate),
+      limiterStore: createSqliteLimiterStore(handle.sqlite, gate),
       async ping() {
-        return handle.ping();
+        // Ready means a write would succeed: not while writes queue for a lock held elsewhere,
+        // nor within readinessIntervalMs of a real write the file could not take (a one-row
+        // probe can fit where a real write does not, on a full disk), else the outcome of a tiny
+        // write made at most every readinessIntervalMs. The failure's mark lapses by itself, so
+        // a server taken out of rotation comes back once the file heals, without traffic.
+        const failedAt = gate.lastUnwritableAt();
+        if (gate.waiting() || (failedAt !== null && Date.now() - failedAt < readinessIntervalMs)) return false;
+        return handle.ping() && readiness.check();
       },
       async close() {
         // A group commit (group-commit.ts) queued in this turn flushes on setImmediate: let it
@@ -72,6 +115,9 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
     return storage;
   } catch (error) {
     handle.close();
+    if (error instanceof Database.SqliteError && UNWRITABLE.test(error.code)) {
+      throw new DatabasePathError(databasePath, `it cannot be written (${error.code}: ${error.message})`);
+    }
     throw error;
   }
 }

@@ -87,6 +87,8 @@ onlyOn('postgres')('openPostgresStorage', () => {
     try {
       const storage = await opener.open(proxy.urlFor(url), {
         pingTimeoutMs: 1_000,
+        // Every ping writes: this test watches the outage begin and end.
+        readinessIntervalMs: 0,
         pool: { connectionTimeoutMs: 1_000 },
         listener: { minRetryMs: 50, maxRetryMs: 200, heartbeatMs: 200, heartbeatTimeoutMs: 500 },
         onBackgroundError: (error) => background.push(error),

@@ -5,12 +5,13 @@ import path from 'node:path';
 import { it } from 'node:test';
 import { openSqliteStorage, sqliteHandleOf } from '../../../src/storage/sqlite/storage';
 import { onlyOn } from '../../support/dialect';
+import { BUSY_TIMEOUT_MS } from '../../../src/storage/sqlite/write-gate';
 
 // SQLite by nature (a database file, its pragmas, its connection): registered on the SQLite
 // pass only (test/support/dialect.ts); the PostgreSQL pass runs the same behaviour through
 // the PostgreSQL adapter in the rest of the suite.
 onlyOn('sqlite')('SQLite connection', () => {
-  it('a file database runs in WAL with synchronous NORMAL, foreign keys, a busy timeout and the larger checkpoint threshold; its folder is created', async () => {
+  it('a file database runs in WAL with synchronous NORMAL, foreign keys, a busy timeout of a few milliseconds (the longer wait is asynchronous, write-gate.ts) and the larger checkpoint threshold; its folder is created', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keycard-connection-'));
     const storage = await openSqliteStorage(path.join(dir, 'nested', 'keycard.db'));
     try {
@@ -18,7 +19,7 @@ onlyOn('sqlite')('SQLite connection', () => {
       const pragma = (name: string) => sqlite.pragma(name, { simple: true });
       assert.deepEqual(
         { journal: pragma('journal_mode'), synchronous: pragma('synchronous'), foreignKeys: pragma('foreign_keys'), busyTimeout: pragma('busy_timeout'), autocheckpoint: pragma('wal_autocheckpoint') },
-        { journal: 'wal', synchronous: 1, foreignKeys: 1, busyTimeout: 5000, autocheckpoint: 10000 },
+        { journal: 'wal', synchronous: 1, foreignKeys: 1, busyTimeout: BUSY_TIMEOUT_MS, autocheckpoint: 10000 },
       );
     } finally {
       await storage.close();
