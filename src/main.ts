@@ -1,10 +1,6 @@
 import fs from 'node:fs';
 import { ConfigError, loadConfig } from './config';
 import type { Tracing } from './tracing';
-import { SigningKeyDecryptionError } from './keys/signing-keys';
-import { NoSigningKeyError } from './keys/key-set';
-import { servesDemo } from './http/demo';
-import { describeDatabase } from './storage/storage';
 
 /**
  * `npm run dev` / `npm start`: reads .env if present, parses config once, serves until a signal.
@@ -17,6 +13,7 @@ async function main(): Promise<void> {
   const tracing: Tracing | null = config.tracing ? (require('./tracing') as typeof import('./tracing')).startTracing(config.tracing) : null;
   const { createApp } = require('./app') as typeof import('./app');
   const { servesDemo } = require('./http/demo') as typeof import('./http/demo');
+  const { describeDatabase } = require('./storage/storage') as typeof import('./storage/storage');
   const app = await createApp(config);
   if (config.usingDevSecret) {
     console.warn('warning: KEYCARD_SECRET is not set; using the development secret. Never do this in production.');

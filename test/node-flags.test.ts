@@ -18,7 +18,7 @@ describe('production node flags', () => {
   it('npm start sets the C library environment the benchmark measures with (MALLOC_ARENA_MAX), overridable', () => {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     for (const [name, value] of Object.entries(PRODUCTION_ENV)) {
-      assert.ok((scripts.start ?? '').includes(`${name}=\${${name}:-${value}} node `), `npm start sets ${name}: ${scripts.start}`);
+      assert.ok((scripts.start ?? '').includes(`${name}=\${${name}:-${value}} exec node `), `npm start sets ${name}: ${scripts.start}`);
     }
   });
 
