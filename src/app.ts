@@ -14,7 +14,11 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
 import { createApolloServer } from './http/apollo';
-import { createHttpServer, type KeycardServer } from './http/server';
+import { createHttpServer, requestOrigin, type KeycardServer } from './http/server';
+import { oauthRoutes } from './http/oauth/endpoints';
+import { oauthIssuer } from './http/oauth/issuer';
+import { createOAuthRouter } from './http/oauth/router';
+import { createTokenIntrospection } from './tokens/introspection';
 import { createLogger, type Logger } from './logger';
 import { buildBaseSchema } from './schema/build-schema';
 import { pruneExpired, type PruneResult } from './sessions/prune';
@@ -61,7 +65,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { audit } = storage;
-    const { accessTokens, sessions, accounts } = createCoreServices({
+    const { accessTokens, sessions, accounts, apiTokens } = createCoreServices({
       storage,
       config,
       clock,
@@ -72,7 +76,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
     const limited = withRateLimits({ accounts, sessions }, limits);
-    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }) };
+    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }), apiTokens };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
       await limits.clearExpired();
@@ -82,7 +86,20 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isStorageReady: () => storage.ping() });
+    const issuer = oauthIssuer(config);
+    const oauth = issuer
+      ? createOAuthRouter({
+          issuer,
+          routes: oauthRoutes({
+            sessions,
+            introspection: createTokenIntrospection({ accessTokens, sessionRepository: storage.sessions, sessions, apiTokens, clock, issuer }),
+          }),
+          rateLimit: (origin) => limits.oauth(origin),
+          originOf: (req) => requestOrigin(req, config.trustProxyHops),
+          logger,
+        })
+      : null;
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isStorageReady: () => storage.ping(), oauth });
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });
     const keyMaintenance = startKeyMaintenance({
       keySet,

@@ -4,11 +4,13 @@ import type { AccountService } from './accounts/account.service';
 import type { AuditService } from './audit/audit.service';
 import type { TokenErrorReason } from './errors';
 import type { SessionService, Viewer } from './sessions/session.service';
+import type { ApiTokenService } from './tokens/api-token.service';
 
 export interface Services {
   accounts: AccountService;
   sessions: SessionService;
   audit: AuditService;
+  apiTokens: ApiTokenService;
 }
 
 /** What a resolver may learn about and do to the HTTP exchange. */

@@ -15,7 +15,12 @@ export interface RateLimitSettings {
   windowMs: number;
   /** Longest block of the growing login back-off. */
   loginMaxBlockMs: number;
+  /** Requests per IP and window to the /oauth/* endpoints. @default DEFAULT_OAUTH_PER_IP */
+  oauthPerIp?: number;
 }
+
+/** Introspection and revocation are called by services, often from one address: generous, but bounded. */
+export const DEFAULT_OAUTH_PER_IP = 300;
 
 export interface RateLimitsOptions {
   settings: RateLimitSettings;
@@ -60,6 +65,7 @@ export function createRateLimits(options: RateLimitsOptions) {
   const passwordCheck = createAttemptLimiter(store, { name: 'PASSWORD_CHECK', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const signupIp = createAttemptLimiter(store, { name: 'SIGNUP_IP', points: settings.signupPerIp, windowMs });
   const refreshIp = createAttemptLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
+  const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.oauthPerIp ?? DEFAULT_OAUTH_PER_IP, windowMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -147,6 +153,11 @@ export function createRateLimits(options: RateLimitsOptions) {
         if (block) await recordBlock(block, origin, {}, null);
         throw error;
       }
+    },
+
+    /** Counts every request to an /oauth/* endpoint per IP; over the limit, RATE_LIMITED (the endpoint answers 429). */
+    async oauth(origin: RequestOrigin): Promise<void> {
+      await take(oauthIp, ipKey(origin), origin);
     },
 
     clearExpired: () => store.clearExpired(),

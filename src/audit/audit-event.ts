@@ -13,6 +13,8 @@ export const AuditEventType = {
   USER_ENABLED: 'USER_ENABLED',
   RATE_LIMITED: 'RATE_LIMITED',
   PASSWORD_CHANGE_FAILED: 'PASSWORD_CHANGE_FAILED',
+  API_TOKEN_CREATED: 'API_TOKEN_CREATED',
+  API_TOKEN_REVOKED: 'API_TOKEN_REVOKED',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 

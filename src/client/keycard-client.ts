@@ -2,13 +2,17 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { readCsrfCookie } from './csrf-cookie';
 import { execute, type FetchCredentials, type GraphQLErrorShape } from './execute';
 import {
+  CreateApiTokenDocument,
   LoginDocument,
   LogoutAllDocument,
   LogoutDocument,
   MeDocument,
+  MyApiTokensDocument,
   MySessionsDocument,
   RefreshDocument,
+  RevokeApiTokenDocument,
   SignupDocument,
+  type ApiTokenFieldsFragment,
   type AuthPayloadFieldsFragment,
   type LoginInput,
   type MeQuery,
@@ -46,6 +50,12 @@ export type LoginFields = Omit<LoginInput, 'delivery'>;
 export type AuthPayload = AuthPayloadFieldsFragment;
 export type Me = MeQuery['me'];
 export type MySession = NonNullable<NonNullable<MySessionsQuery['me']>['sessions']>[number];
+export type ApiTokenInfo = ApiTokenFieldsFragment;
+export interface NewApiTokenResult {
+  /** The token itself: shown this once, never again. Send it as `Authorization: Bearer kcp_...`. */
+  token: string;
+  apiToken: ApiTokenInfo;
+}
 
 export interface GraphQLResult<TData> {
   data: TData | null | undefined;
@@ -65,6 +75,12 @@ export interface KeycardClient {
   me(): Promise<Me>;
   /** The signed-in user's live sessions, or null with no access token. */
   sessions(): Promise<MySession[] | null>;
+  /** Creates an API token (needs a signed-in session); `expiresIn` like "90d", none for no expiry. */
+  createApiToken(input: { name: string; scopes: string[]; expiresIn?: string | null }): Promise<NewApiTokenResult>;
+  /** The signed-in user's live API tokens, or null with no access token. */
+  apiTokens(): Promise<ApiTokenInfo[] | null>;
+  /** Revokes an API token by id; false if it was already revoked. */
+  revokeApiToken(id: string): Promise<boolean>;
   /**
    * Any typed document, with the access token and the refresh-on-expiry retry. Returns data and
    * errors as the server sent them, since GraphQL keeps partial data next to field errors.
@@ -201,6 +217,18 @@ export function createKeycardClient(options: KeycardClientOptions): KeycardClien
 
     async sessions() {
       return dataOrThrow(await authorized(MySessionsDocument, {})).me?.sessions ?? null;
+    },
+
+    async createApiToken({ name, scopes, expiresIn = null }) {
+      return dataOrThrow(await authorized(CreateApiTokenDocument, { name, scopes, expiresIn })).createApiToken;
+    },
+
+    async apiTokens() {
+      return dataOrThrow(await authorized(MyApiTokensDocument, {})).me?.apiTokens ?? null;
+    },
+
+    async revokeApiToken(id) {
+      return dataOrThrow(await authorized(RevokeApiTokenDocument, { id })).revokeApiToken;
     },
 
     request: authorized,

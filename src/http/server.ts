@@ -8,12 +8,14 @@ import { ConfigError, type Config } from '../config';
 import type { RequestContext, Services } from '../context';
 import type { Clock } from '../clock';
 import type { KeySet } from '../keys/key-set';
+import type { RequestOrigin } from '../audit/audit-event';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
 import { createDemoRoutes, servesDemo } from './demo';
+import type { OAuthRouter } from './oauth/router';
 
 export interface HttpDeps {
   config: Config;
@@ -24,6 +26,8 @@ export interface HttpDeps {
   logger: Logger;
   /** true when the storage answers (Storage.ping). */
   isStorageReady(): Promise<boolean>;
+  /** The /oauth/* endpoints and their metadata; null when JWT_ISSUER is not a URL (they answer 404). */
+  oauth?: OAuthRouter | null;
 }
 
 const MAX_USER_AGENT = 512;
@@ -103,7 +107,7 @@ export function createRequestHandler(deps: HttpDeps) {
         return {
           viewer: auth.viewer,
           authError: auth.authError,
-          origin: { ip: clientIp(req, config.trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null },
+          origin: requestOrigin(req, config.trustProxyHops),
           services,
           clock,
           http: {
@@ -136,6 +140,7 @@ export function createRequestHandler(deps: HttpDeps) {
     applyCors(req, res, corsOrigins);
     const url = new URL(req.url ?? '/', 'http://keycard.invalid');
     try {
+      if (deps.oauth && (url.pathname.startsWith('/oauth/') || url.pathname.startsWith('/.well-known/oauth-')) && (await deps.oauth(req, res, url.pathname))) return;
       switch (url.pathname) {
         case '/graphql':
           if (req.method === 'OPTIONS') {
@@ -180,6 +185,11 @@ function readPem(file: string, variable: string, what: string): Buffer {
 }
 
 /** Native HTTPS when TLS_CERT_FILE and TLS_KEY_FILE are set; plain HTTP behind a TLS-terminating proxy otherwise. */
+/** Where a request came from, as audit events and rate limits see it. */
+export function requestOrigin(req: IncomingMessage, trustProxyHops: number): RequestOrigin {
+  return { ip: clientIp(req, trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null };
+}
+
 export function createHttpServer(deps: HttpDeps): KeycardServer {
   const handle = createRequestHandler(deps);
   const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);

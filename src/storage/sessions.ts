@@ -1,4 +1,5 @@
 import type { Role } from '../tokens/access-token';
+import type { Scope } from '../permissions/scopes';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { UserListItem } from './users';
 
@@ -18,6 +19,11 @@ export interface Session {
   ip: string | null;
   /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
   csrfTokenHash: string | null;
+  /**
+   * Scopes granted to this session when narrower than its role (a device); null or absent: all
+   * its role allows. Its column comes with the device flow; until then every session is a login's.
+   */
+  scopes?: Scope[] | null;
 }
 
 export interface RefreshToken {
@@ -42,8 +48,8 @@ export interface NewRefreshToken {
 
 /** What a rotation decides on; read in one join on every refresh, so only these fields. */
 export interface RefreshState {
-  token: Pick<RefreshToken, 'id' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
-  session: Pick<Session, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt'>;
+  token: Pick<RefreshToken, 'id' | 'createdAt' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
+  session: Pick<Session, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt' | 'scopes'>;
   user: UserListItem;
 }
 
@@ -55,6 +61,8 @@ export interface ViewerState {
   revokedAt: Date | null;
   expiresAt: Date;
   disabledAt: Date | null;
+  /** The session's granted scopes (Session.scopes); null or absent: all its role allows. */
+  scopes?: Scope[] | null;
   /** The user as read with the session, so `me` needs no second read. */
   user: UserListItem;
 }

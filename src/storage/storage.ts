@@ -1,4 +1,5 @@
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
+import type { ApiTokenRepository } from './api-tokens';
 import type { AuditRepository } from './audit';
 import type { LimiterStore } from './rate-limits';
 import type { SessionRepository } from './sessions';
@@ -16,6 +17,7 @@ export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
+  readonly apiTokens: ApiTokenRepository;
   readonly audit: AuditRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly limiterStore: LimiterStore;

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Clock } from '../clock';
 import { TokenErrorReason } from '../errors';
 import type { KeySet } from '../keys/key-set';
+import { formatScopeList, scopesForRole, type Scope } from '../permissions/scopes';
 import { createVerifiedTokenCache } from './verified-token-cache';
 
 export type Role = 'USER' | 'ADMIN';
@@ -23,6 +24,13 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /**
+   * What the token may do, space-separated (RFC 9068 §2.2.3, RFC 8693 §4.2): for a login session
+   * every scope its role allows; for a session granted fewer (a device), those. Informative for
+   * other resource servers and introspection: this server decides from the live session and the
+   * current role (effectiveScopes), so a promotion or demotion needs no new token.
+   */
+  scope?: string;
   /** The key that signed it (header, not payload). */
   kid?: string;
 }
@@ -36,7 +44,8 @@ export interface IssuedAccessToken {
 }
 
 export interface AccessTokenService {
-  issue(subject: { userId: string; sessionId: string; role: Role }): IssuedAccessToken;
+  /** `scopes`: the session's granted scopes; null or absent: all its role allows. */
+  issue(subject: { userId: string; sessionId: string; role: Role; scopes?: readonly Scope[] | null }): IssuedAccessToken;
   verify(token: string): VerifyResult;
 }
 
@@ -70,10 +79,11 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
   const verified = cacheSize > 0 ? createVerifiedTokenCache(cacheSize) : null;
 
   return {
-    issue({ userId, sessionId, role }) {
+    issue({ userId, sessionId, role, scopes }) {
       const key = keySet.signingKey();
       const iat = Math.floor(clock.now() / 1000);
-      const claims: AccessClaims = { sub: userId, sid: sessionId, role, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
+      const scope = formatScopeList(scopes ?? scopesForRole(role));
+      const claims: AccessClaims = { sub: userId, sid: sessionId, role, scope, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
       const token = jwt.sign({ iss: issuer, aud: audience, ...claims }, key.privateKey, {
         algorithm: key.alg,
         header: { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
@@ -111,13 +121,14 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
         return invalid;
       }
       if (typeof payload !== 'object') return invalid;
-      const { sub, sid, role, jti, iat, exp } = payload as Record<string, unknown>;
+      const { sub, sid, role, jti, iat, exp, scope } = payload as Record<string, unknown>;
       // jsonwebtoken accepts a token without exp: a token that never expires is refused here.
       if (typeof exp !== 'number' || typeof iat !== 'number') return invalid;
       if (exp - iat > ttlSeconds || iat > nowSeconds + toleranceSeconds) return invalid;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return invalid;
       if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return invalid;
-      const claims = { sub, sid, role: role as Role, jti, iat, exp, kid: key.kid };
+      if (scope !== undefined && typeof scope !== 'string') return invalid;
+      const claims: AccessClaims & { kid: string } = { sub, sid, role: role as Role, jti, iat, exp, kid: key.kid, ...(scope === undefined ? {} : { scope }) };
       verified?.set(token, claims);
       return { ok: true, claims };
     },

@@ -1,8 +1,10 @@
+import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES, isLiveApiTokenState, type ApiTokenViewerState } from '../api-tokens';
 import { invalidatingWrites } from '../invalidation';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage, StorageOptions } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
+import { createApiTokenRepository, type ApiTokenStateReader } from './api-tokens';
 import { createAuditRepository } from './audit';
 import { openDatabase, type DatabaseHandle } from './client';
 import { applyMigrations } from './migrate';
@@ -37,11 +39,21 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
     const readViewerState: ViewerStateReader = onViewerStateRead
       ? (id, nowMs, load) => cache.read(id, nowMs, () => (onViewerStateRead(), load()))
       : (id, nowMs, load) => cache.read(id, nowMs, load);
+    // API tokens share the version and the signal: a revocation, a disable or a role change reaches them too.
+    const tokenCache = createViewerStateCache<ApiTokenViewerState>({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES, isLive: isLiveApiTokenState });
+    const readTokenState: ApiTokenStateReader = onViewerStateRead
+      ? (hash, nowMs, load) => tokenCache.read(hash, nowMs, () => (onViewerStateRead(), load()))
+      : (hash, nowMs, load) => tokenCache.read(hash, nowMs, load);
 
     const storage: Storage = Object.freeze({
       dialect: 'sqlite',
       users: invalidatingWrites(createUserRepository(handle.db), { reads: USER_READS, keepingViewerStates: USER_WRITES_KEEPING_VIEWER_STATES }, changes),
       sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
+      apiTokens: invalidatingWrites(
+        createApiTokenRepository(handle.db, readTokenState),
+        { reads: API_TOKEN_READS, keepingViewerStates: API_TOKEN_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
       audit: createAuditRepository(handle.db),
       signingKeys: createSigningKeyRepository(handle.db),
       limiterStore: createSqliteLimiterStore(handle.sqlite),
