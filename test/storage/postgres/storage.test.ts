@@ -8,6 +8,12 @@ import { eventually, createTestDatabase, sqlOn, storageOpener, type TestDatabase
 import { startTcpProxy } from '../../support/tcp-proxy';
 import { insertUser } from './fixtures';
 import { onlyOn } from '../../support/dialect';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../support/paths';
+
+/** Every migration of drizzle/postgres, each applied once. */
+const MIGRATIONS = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'drizzle', 'postgres', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 
@@ -43,14 +49,14 @@ onlyOn('postgres')('openPostgresStorage', () => {
     const tables = await sqlOn<{ table_name: string }>(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
     assert.deepEqual(tables.map((t) => t.table_name), ['api_tokens', 'audit_events', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
     await opener.open(url);
-    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: 1 }]);
+    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: MIGRATIONS }]);
   });
 
   it('five instances starting together on an empty database: all open, the migrations run once', async () => {
     const { url } = await database();
     const storages = await Promise.all(Array.from({ length: 5 }, () => opener.open(url, { pool: { max: 2 } })));
     assert.equal(storages.length, 5);
-    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: 1 }]);
+    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: MIGRATIONS }]);
     const user = await insertUser(storages[0]!, NOW);
     assert.equal((await storages[4]!.users.findById(user.id))?.id, user.id);
   });
