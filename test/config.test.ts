@@ -154,6 +154,7 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ['LOGIN_LIMIT_PER_IP', { LOGIN_LIMIT_PER_IP: 'many' }, 'LOGIN_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "many")'],
   ['SIGNUP_LIMIT_PER_IP', { SIGNUP_LIMIT_PER_IP: '-1' }, 'SIGNUP_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "-1")'],
   ['REFRESH_LIMIT_PER_IP', { REFRESH_LIMIT_PER_IP: '1.5' }, 'REFRESH_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "1.5")'],
+  ['OAUTH_LIMIT_PER_IP', { OAUTH_LIMIT_PER_IP: '0' }, 'OAUTH_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "0")'],
   ['RATE_LIMIT_WINDOW', { RATE_LIMIT_WINDOW: 'soon' }, 'RATE_LIMIT_WINDOW must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "soon")'],
   ['LOGIN_BLOCK_MAX', { LOGIN_BLOCK_MAX: 'never' }, 'LOGIN_BLOCK_MAX must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "never")'],
   [

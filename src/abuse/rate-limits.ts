@@ -15,12 +15,9 @@ export interface RateLimitSettings {
   windowMs: number;
   /** Longest block of the growing login back-off. */
   loginMaxBlockMs: number;
-  /** Requests per IP and window to the /oauth/* endpoints. @default DEFAULT_OAUTH_PER_IP */
-  oauthPerIp?: number;
+  /** Requests per IP and window to the /oauth/* endpoints (OAUTH_LIMIT_PER_IP); introspection is called by services, often from one address. */
+  oauthPerIp: number;
 }
-
-/** Introspection and revocation are called by services, often from one address: generous, but bounded. */
-export const DEFAULT_OAUTH_PER_IP = 300;
 
 export interface RateLimitsOptions {
   settings: RateLimitSettings;
@@ -65,7 +62,7 @@ export function createRateLimits(options: RateLimitsOptions) {
   const passwordCheck = createAttemptLimiter(store, { name: 'PASSWORD_CHECK', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const signupIp = createAttemptLimiter(store, { name: 'SIGNUP_IP', points: settings.signupPerIp, windowMs });
   const refreshIp = createAttemptLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
-  const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.oauthPerIp ?? DEFAULT_OAUTH_PER_IP, windowMs });
+  const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.oauthPerIp, windowMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {

@@ -170,6 +170,21 @@ describe('OAuth endpoints: metadata, introspection (RFC 7662), revocation (RFC 7
   });
 });
 
+describe('OAuth endpoints are rate-limited per IP', () => {
+  it('past OAUTH_LIMIT_PER_IP requests in the window: 429 temporarily_unavailable with Retry-After; the metadata is not counted', async () => {
+    await withTestApp({ JWT_ISSUER: ISSUER, OAUTH_LIMIT_PER_IP: '3' }, async (t) => {
+      for (let i = 0; i < 3; i++) assert.equal((await form(`${t.url}/oauth/revoke`, { token: 'x' })).status, 200);
+      const limited = await form(`${t.url}/oauth/revoke`, { token: 'x' });
+      assert.equal(limited.status, 429);
+      assert.equal(limited.json.error, 'temporarily_unavailable');
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      assert.equal(limited.headers.get('cache-control'), 'no-store');
+      assert.equal((await form(`${t.url}/oauth/introspect`, { token: 'x' })).status, 429, 'one budget for every /oauth/* endpoint');
+      assert.equal((await fetch(`${t.url}/.well-known/oauth-authorization-server`)).status, 200);
+    });
+  });
+});
+
 describe('OAuth endpoints are served only when JWT_ISSUER is a URL', () => {
   it('with the default issuer `keycard`, /oauth/* and the metadata answer 404 and GraphQL works as before', async () => {
     await withTestApp({}, async (t) => {
