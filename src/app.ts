@@ -79,6 +79,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }), apiTokens };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
+      // Revoked and expired API tokens are dead for good: only their audit events stay.
+      await storage.apiTokens.pruneExpired(new Date(clock.now()));
       await limits.clearExpired();
       return pruned;
     };

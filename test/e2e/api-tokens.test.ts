@@ -206,4 +206,17 @@ describe('API tokens: lifecycle, scopes, and every change on the next request', 
     t.clock.advance(DAY);
     assertErrorCode(await call(t.url, MeDocument, {}, { accessToken: token }), 'UNAUTHENTICATED', { reason: 'TOKEN_EXPIRED' });
   });
+
+  it('pruning deletes revoked and expired tokens and keeps live ones', async () => {
+    const user = await signup(t.url);
+    const live = await create(user.accessToken, ['read:profile'], null, 'live');
+    const revoked = await create(user.accessToken, ['read:profile'], null, 'revoked');
+    const expiring = await create(user.accessToken, ['read:profile'], '1m', 'expiring');
+    await call(t.url, RevokeApiTokenDocument, { id: revoked.apiToken.id }, { accessToken: user.accessToken });
+    t.clock.advance(2 * MINUTE);
+    await t.app.prune();
+    assert.ok(await t.app.storage.apiTokens.findById(live.apiToken.id));
+    assert.equal(await t.app.storage.apiTokens.findById(revoked.apiToken.id), undefined);
+    assert.equal(await t.app.storage.apiTokens.findById(expiring.apiToken.id), undefined);
+  });
 });
