@@ -138,6 +138,8 @@ const BOUNDED_LISTS: Record<string, string> = {
   'UserConnection.edges': 'at most `first` of Query.users',
   'AuditEventConnection.edges': 'at most `first` of Query.auditEvents',
   'User.sessions': "the user's live sessions only",
+  'User.apiTokens': "the user's live API tokens: at most 50 (DEFAULT_API_TOKEN_LIMIT)",
+  'ApiToken.scopes': 'at most the 7 scopes of the closed list',
 };
 
 function listFields(schema: GraphQLSchema): { paged: string[]; unpaged: string[] } {
