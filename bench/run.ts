@@ -26,7 +26,7 @@ const PLAIN = path.join(__dirname, 'references', 'plain-apollo.js');
 const BARE = path.join(__dirname, 'references', 'bare.js');
 const NAIVE_SECRET = 'tutorial-secret';
 const UV_THREADPOOL_SIZE = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-const SCENARIOS = ['me', 'list', 'refresh', 'login'] as const;
+const SCENARIOS = ['me', 'apitoken', 'list', 'refresh', 'login'] as const;
 /** BENCH_ONLY=list,refresh runs a subset while working on one path; the report says which ran. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(',').map((name) => name.trim()));
 for (const name of ONLY) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
@@ -75,8 +75,10 @@ async function seed(databaseUrl: string, secret: string) {
     const { tokens } = await app.services.accounts.login({ email: 'user@bench.test', password: PASSWORD }, origin, { cookie: false });
     refreshTokens.push(tokens.refreshToken);
   }
+  // The same `me` with a personal access token instead of a session's access token.
+  const { token: userApiToken } = await app.services.apiTokens.create({ id: user.id, role: 'USER' }, { name: 'bench', scopes: ['read:profile'] }, origin, user.id);
   await app.close();
-  return { adminId: admin.id, userId: user.id, adminToken: adminLogin.tokens.accessToken, userToken: userLogin.tokens.accessToken, refreshTokens };
+  return { adminId: admin.id, userId: user.id, adminToken: adminLogin.tokens.accessToken, userToken: userLogin.tokens.accessToken, userApiToken, refreshTokens };
 }
 
 function graphqlErrorCounter() {
@@ -287,6 +289,12 @@ async function benchmark(database: BenchDatabase) {
     });
     await record('me { id } (anonymous)', 'Keycard', { url: `${keycard.url}/graphql`, body: ANON_QUERY });
   }
+  if (runs('apitoken')) {
+    await compare('API token `me`', {
+      'plain Apollo': { url: at('plain Apollo'), body: ME_QUERY },
+      Keycard: { url: `${keycard.url}/graphql`, body: ME_QUERY, headers: { authorization: `Bearer ${seeded.userApiToken}` } },
+    });
+  }
   if (runs('list')) {
     await compare('users(first: 100) x 5 fields', {
       'plain Apollo': { url: at('plain Apollo'), body: LIST_QUERY },
@@ -352,6 +360,10 @@ async function benchmark(database: BenchDatabase) {
   if (runs('me')) {
     const meRatio = rps('me { id displayName }', 'Keycard') / rps('me { id displayName }', 'plain Apollo');
     targets.push({ target: 'authenticated me vs plain Apollo', value: meRatio, goal: `>= ${goals.meRatio.toFixed(2)}`, met: meRatio >= goals.meRatio });
+  }
+  if (runs('apitoken')) {
+    const apiTokenRatio = rps('API token `me`', 'Keycard') / rps('API token `me`', 'plain Apollo');
+    targets.push({ target: 'API token me vs plain Apollo', value: apiTokenRatio, goal: `>= ${goals.meRatio.toFixed(2)}`, met: apiTokenRatio >= goals.meRatio });
   }
   if (runs('list')) {
     const listRatio = rps('users(first: 100) x 5 fields', 'Keycard') / rps('users(first: 100) x 5 fields', 'plain Apollo');

@@ -15,7 +15,11 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
 import { createApolloServer } from './http/apollo';
-import { createHttpServer, type KeycardServer } from './http/server';
+import { createHttpServer, requestOrigin, type KeycardServer } from './http/server';
+import { oauthRoutes } from './http/oauth/endpoints';
+import { oauthIssuer } from './http/oauth/issuer';
+import { createOAuthRouter } from './http/oauth/router';
+import { createTokenIntrospection } from './tokens/introspection';
 import { createLogger, type Logger } from './logger';
 import { createPrometheusMetrics, NO_METRICS, type Metrics } from './metrics';
 import { createMetricsServer } from './http/metrics-server';
@@ -90,7 +94,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { audit } = storage;
-    const { accessTokens, sessions, accounts } = createCoreServices({
+    const { accessTokens, sessions, accounts, apiTokens } = createCoreServices({
       storage,
       config,
       clock,
@@ -118,10 +122,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       sessions: limited.sessions,
       audit: createAuditService({ audit }),
       devices: withDeviceLimits(devices, limits),
+      apiTokens,
     };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
       await storage.deviceAuthorizations.pruneExpired(new Date(clock.now()));
+      // Revoked and expired API tokens are dead for good: only their audit events stay.
+      await storage.apiTokens.pruneExpired(new Date(clock.now()));
       await limits.clearExpired();
       return pruned;
     };
@@ -129,7 +136,22 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping() });
+    const issuer = oauthIssuer(config);
+    const oauth = issuer
+      ? createOAuthRouter({
+          issuer,
+          routes: oauthRoutes({
+            sessions,
+            devices: services.devices,
+            clock,
+            introspection: createTokenIntrospection({ accessTokens, sessionRepository: storage.sessions, sessions, apiTokens, clock, issuer }),
+          }),
+          rateLimit: (origin) => limits.oauth(origin),
+          originOf: (req) => requestOrigin(req, config.trustProxyHops),
+          logger,
+        })
+      : null;
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping(), oauth });
     const drainer = trackInFlight(server);
     const metricsServer = prometheus ? createMetricsServer(prometheus.registry, logger) : null;
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });

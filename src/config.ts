@@ -180,6 +180,7 @@ const envSchema = z.object({
   LOGIN_LIMIT_PER_IP: wholeNumber(1, 100_000).default(20),
   SIGNUP_LIMIT_PER_IP: wholeNumber(1, 100_000).default(10),
   REFRESH_LIMIT_PER_IP: wholeNumber(1, 100_000).default(60),
+  OAUTH_LIMIT_PER_IP: wholeNumber(1, 100_000).default(300),
   RATE_LIMIT_WINDOW: duration(SECOND).prefault('15m'),
   LOGIN_BLOCK_MAX: duration(SECOND).prefault('1h'),
   TLS_CERT_FILE: text('must be the path of a PEM certificate file', { trim: true }).optional(),
@@ -286,8 +287,6 @@ export interface Config {
   readonly appUrl: string;
   /** OAUTH_DEVICE_CLIENTS: the client_ids allowed to start the device flow (RFC 8628). */
   readonly deviceClients: readonly string[];
-  /** JWT_ISSUER is a URL (https in production): the OAuth endpoints are served only then (contract.md, "OAuth endpoints"). */
-  readonly oauthEndpointsEnabled: boolean;
 }
 
 // Never echo the secret: its messages say what was wrong with it, not what it was.
@@ -402,6 +401,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       loginPerIp: e.LOGIN_LIMIT_PER_IP,
       signupPerIp: e.SIGNUP_LIMIT_PER_IP,
       refreshPerIp: e.REFRESH_LIMIT_PER_IP,
+      oauthPerIp: e.OAUTH_LIMIT_PER_IP,
       windowMs: e.RATE_LIMIT_WINDOW,
       loginMaxBlockMs: e.LOGIN_BLOCK_MAX,
     }),
@@ -413,7 +413,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     keyRotationIntervalMs: e.KEY_ROTATION_INTERVAL,
     appUrl: e.APP_URL ?? DEFAULT_APP_URL,
     deviceClients: Object.freeze([...e.OAUTH_DEVICE_CLIENTS]),
-    // contract.md, "OAuth endpoints": https in production, http:// allowed outside it.
-    oauthEndpointsEnabled: (production ? /^https:\/\/\S+$/ : /^https?:\/\/\S+$/).test(e.JWT_ISSUER),
   });
 }

@@ -6,12 +6,14 @@ import type { DeviceService } from './devices/device.service';
 import type { TokenErrorReason } from './errors';
 import type { RequestObservation } from './http/request-log';
 import type { SessionService, Viewer } from './sessions/session.service';
+import type { ApiTokenService } from './tokens/api-token.service';
 
 export interface Services {
   accounts: AccountService;
   sessions: SessionService;
   audit: AuditService;
   devices: DeviceService;
+  apiTokens: ApiTokenService;
 }
 
 /** What a resolver may learn about and do to the HTTP exchange. */

@@ -7,6 +7,7 @@ import type { SigningAlgorithm } from './keys/signing-keys';
 import type { Clock } from './clock';
 import type { Config } from './config';
 import { createSessionService } from './sessions/session.service';
+import { createApiTokenService } from './tokens/api-token.service';
 import type { Storage } from './storage/storage';
 
 /**
@@ -51,6 +52,7 @@ export function createCoreServices({ storage, config, clock, keySet, secretKeys,
     ttlMs: config.accessTokenTtlMs,
     clockToleranceMs: config.clockToleranceMs,
   });
+  const apiTokens = createApiTokenService({ apiTokens: storage.apiTokens, clock });
   const sessions = createSessionService({
     sessions: storage.sessions,
     accessTokens,
@@ -60,7 +62,8 @@ export function createCoreServices({ storage, config, clock, keySet, secretKeys,
     refreshReuseGraceMs: config.refreshReuseGraceMs,
     refreshDerivationKey: secretKeys.refreshDerivation,
     csrfKey: secretKeys.csrf,
+    authenticateApiToken: (token) => apiTokens.authenticate(token),
   });
   const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock });
-  return { accessTokens, sessions, accounts };
+  return { accessTokens, sessions, accounts, apiTokens };
 }

@@ -36,6 +36,13 @@ export const RefreshErrorReason = {
 } as const;
 export type RefreshErrorReason = (typeof RefreshErrorReason)[keyof typeof RefreshErrorReason];
 
+/** FORBIDDEN reasons of scoped credentials (contract.md Part 2, "More errors"), and the token limit. */
+export const ForbiddenReason = {
+  INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+  SESSION_REQUIRED: 'SESSION_REQUIRED',
+  API_TOKEN_LIMIT: 'API_TOKEN_LIMIT',
+} as const;
+
 /** A GraphQL error whose code is one of ours. Only these reach a client with their message. */
 export class KeycardError extends GraphQLError {
   readonly code: ErrorCode;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { oauthIssuer } from '../src/http/oauth/issuer';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -33,7 +34,7 @@ describe('configuration', () => {
     assert.equal(config.usingDevSecret, true);
     assert.equal(config.appUrl, 'http://127.0.0.1:4000/demo');
     assert.deepEqual(config.deviceClients, []);
-    assert.equal(config.oauthEndpointsEnabled, false);
+    assert.equal(oauthIssuer(config) !== null, false);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -41,10 +42,10 @@ describe('configuration', () => {
     const config = loadConfig({ APP_URL: 'https://app.example.com/', OAUTH_DEVICE_CLIENTS: ' tv , keycard-cli ', JWT_ISSUER: 'https://auth.example.com' });
     assert.equal(config.appUrl, 'https://app.example.com');
     assert.deepEqual(config.deviceClients, ['tv', 'keycard-cli']);
-    assert.equal(config.oauthEndpointsEnabled, true);
+    assert.equal(oauthIssuer(config) !== null, true);
     const production = { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, APP_URL: 'https://app.example.com', OAUTH_DEVICE_CLIENTS: 'tv' };
-    assert.equal(loadConfig({ ...production, JWT_ISSUER: 'http://auth.example.com' }).oauthEndpointsEnabled, false, 'production needs https');
-    assert.equal(loadConfig({ ...production, JWT_ISSUER: 'https://auth.example.com' }).oauthEndpointsEnabled, true);
+    assert.equal(oauthIssuer(loadConfig({ ...production, JWT_ISSUER: 'http://auth.example.com' })) !== null, false, 'production needs https');
+    assert.equal(oauthIssuer(loadConfig({ ...production, JWT_ISSUER: 'https://auth.example.com' })) !== null, true);
   });
 
   it('has metrics and tracing off and a 10s shutdown bound by default; reads them when set', () => {
@@ -178,6 +179,7 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ['LOGIN_LIMIT_PER_IP', { LOGIN_LIMIT_PER_IP: 'many' }, 'LOGIN_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "many")'],
   ['SIGNUP_LIMIT_PER_IP', { SIGNUP_LIMIT_PER_IP: '-1' }, 'SIGNUP_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "-1")'],
   ['REFRESH_LIMIT_PER_IP', { REFRESH_LIMIT_PER_IP: '1.5' }, 'REFRESH_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "1.5")'],
+  ['OAUTH_LIMIT_PER_IP', { OAUTH_LIMIT_PER_IP: '0' }, 'OAUTH_LIMIT_PER_IP must be a whole number from 1 to 100000 (got "0")'],
   ['RATE_LIMIT_WINDOW', { RATE_LIMIT_WINDOW: 'soon' }, 'RATE_LIMIT_WINDOW must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "soon")'],
   ['LOGIN_BLOCK_MAX', { LOGIN_BLOCK_MAX: 'never' }, 'LOGIN_BLOCK_MAX must be a duration of at least 1s, such as 30s, 15m, 2h or 14d (got "never")'],
   [

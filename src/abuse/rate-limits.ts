@@ -16,6 +16,8 @@ export interface RateLimitSettings {
   windowMs: number;
   /** Longest block of the growing login back-off. */
   loginMaxBlockMs: number;
+  /** Requests per IP and window to the /oauth/* endpoints (OAUTH_LIMIT_PER_IP); introspection is called by services, often from one address. */
+  oauthPerIp: number;
 }
 
 export interface RateLimitsOptions {
@@ -67,6 +69,7 @@ export function createRateLimits(options: RateLimitsOptions) {
   // per IP with the login limits' sizes, so the code space is never searchable (RFC 8628 §5.1).
   const userCodeUser = createAttemptLimiter(store, { name: 'USER_CODE_USER', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const userCodeIp = createAttemptLimiter(store, { name: 'USER_CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.oauthPerIp, windowMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -185,6 +188,11 @@ export function createRateLimits(options: RateLimitsOptions) {
         }
       }
       return result;
+    },
+
+    /** Counts every request to an /oauth/* endpoint per IP; over the limit, RATE_LIMITED (the endpoint answers 429). */
+    async oauth(origin: RequestOrigin): Promise<void> {
+      await take(oauthIp, ipKey(origin), origin);
     },
 
     clearExpired: () => store.clearExpired(),

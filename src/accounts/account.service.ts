@@ -124,7 +124,7 @@ export function createAccountService(options: AccountServiceOptions) {
      * not be enough to take the account over (OWASP ASVS 6.2.3). Every other session ends, so
      * whoever knew the old password is signed out; the session that made the change stays.
      */
-    async changePassword(viewer: Actor, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<void> {
+    async changePassword(viewer: Actor & { sessionId: string }, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<void> {
       const password = parseNewPassword(newPassword, 'newPassword');
       const user = await users.findById(viewer.userId);
       if (!user) throw errors.unauthenticated(TokenErrorReason.TOKEN_REVOKED);

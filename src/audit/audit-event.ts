@@ -17,6 +17,8 @@ export const AuditEventType = {
   DEVICE_AUTHORIZATION_STARTED: 'DEVICE_AUTHORIZATION_STARTED',
   DEVICE_APPROVED: 'DEVICE_APPROVED',
   DEVICE_DENIED: 'DEVICE_DENIED',
+  API_TOKEN_CREATED: 'API_TOKEN_CREATED',
+  API_TOKEN_REVOKED: 'API_TOKEN_REVOKED',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 

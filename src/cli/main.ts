@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config';
 import { KeycardError } from '../errors';
 import { CliError, UsageError } from './cli-error';
 import type { CliCommand } from './command';
+import { apiTokenCreateCommand } from './commands/api-token-create';
 import { dbCopyCommand } from './commands/db-copy';
 import { keysListCommand } from './commands/keys-list';
 import { keysRotateCommand } from './commands/keys-rotate';
@@ -21,6 +22,7 @@ const COMMANDS: readonly CliCommand[] = [
   dbCopyCommand,
   userCreateCommand,
   userSetRoleCommand,
+  apiTokenCreateCommand,
   keysRotateCommand,
   keysListCommand,
   tokensPruneCommand,

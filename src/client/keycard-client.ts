@@ -5,13 +5,17 @@ import {
   ApproveDeviceDocument,
   DenyDeviceDocument,
   DeviceRequestDocument,
+  CreateApiTokenDocument,
   LoginDocument,
   LogoutAllDocument,
   LogoutDocument,
   MeDocument,
+  MyApiTokensDocument,
   MySessionsDocument,
   RefreshDocument,
+  RevokeApiTokenDocument,
   SignupDocument,
+  type ApiTokenFieldsFragment,
   type AuthPayloadFieldsFragment,
   type DeviceRequestQuery,
   type LoginInput,
@@ -51,6 +55,12 @@ export type AuthPayload = AuthPayloadFieldsFragment;
 export type Me = MeQuery['me'];
 export type MySession = NonNullable<NonNullable<MySessionsQuery['me']>['sessions']>[number];
 export type DeviceRequest = NonNullable<DeviceRequestQuery['deviceRequest']>;
+export type ApiTokenInfo = ApiTokenFieldsFragment;
+export interface NewApiTokenResult {
+  /** The token itself: shown this once, never again. Send it as `Authorization: Bearer kcp_...`. */
+  token: string;
+  apiToken: ApiTokenInfo;
+}
 
 export interface GraphQLResult<TData> {
   data: TData | null | undefined;
@@ -76,6 +86,12 @@ export interface KeycardClient {
   approveDevice(userCode: string): Promise<boolean>;
   /** Refuses the device showing `userCode`. */
   denyDevice(userCode: string): Promise<boolean>;
+  /** Creates an API token (needs a signed-in session); `expiresIn` like "90d", none for no expiry. */
+  createApiToken(input: { name: string; scopes: string[]; expiresIn?: string | null }): Promise<NewApiTokenResult>;
+  /** The signed-in user's live API tokens, or null with no access token. */
+  apiTokens(): Promise<ApiTokenInfo[] | null>;
+  /** Revokes an API token by id; false if it was already revoked. */
+  revokeApiToken(id: string): Promise<boolean>;
   /**
    * Any typed document, with the access token and the refresh-on-expiry retry. Returns data and
    * errors as the server sent them, since GraphQL keeps partial data next to field errors.
@@ -224,6 +240,18 @@ export function createKeycardClient(options: KeycardClientOptions): KeycardClien
 
     async denyDevice(userCode) {
       return dataOrThrow(await authorized(DenyDeviceDocument, { userCode })).denyDevice;
+    },
+
+    async createApiToken({ name, scopes, expiresIn = null }) {
+      return dataOrThrow(await authorized(CreateApiTokenDocument, { name, scopes, expiresIn })).createApiToken;
+    },
+
+    async apiTokens() {
+      return dataOrThrow(await authorized(MyApiTokensDocument, {})).me?.apiTokens ?? null;
+    },
+
+    async revokeApiToken(id) {
+      return dataOrThrow(await authorized(RevokeApiTokenDocument, { id })).revokeApiToken;
     },
 
     request: authorized,

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, ErrorCode, KeycardError } from '../errors';
-import { parseScopeList, scopesForRole } from '../permissions/scopes';
+import { parseScopeList, scopesForRole, type Scope } from '../permissions/scopes';
 import type { IssuedTokens, SessionService, Viewer } from '../sessions/session.service';
 import type { DeviceAuthorization, DeviceAuthorizationRepository } from '../storage/device-authorizations';
 import type { UserRepository } from '../storage/users';
@@ -69,9 +69,9 @@ export interface DeviceServiceOptions {
 }
 
 /** The scopes a request grants a user of `role`: what it asked for (all, when it asked for none) within what the role allows. */
-function grantable(requested: readonly string[] | null, role: Viewer['role']): string[] {
+function grantable(requested: readonly string[] | null, role: Viewer['role']): Scope[] {
   const allowed = scopesForRole(role);
-  return requested === null ? [...allowed] : requested.filter((scope) => (allowed as readonly string[]).includes(scope));
+  return requested === null ? [...allowed] : allowed.filter((scope) => requested.includes(scope));
 }
 
 /**

@@ -8,6 +8,7 @@ import { ConfigError, type Config } from '../config';
 import type { RequestContext, Services } from '../context';
 import type { Clock } from '../clock';
 import type { KeySet } from '../keys/key-set';
+import type { RequestOrigin } from '../audit/audit-event';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -15,10 +16,7 @@ import { BodyTooLargeError, readBody, RequestAbortedError } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
 import { createDemoRoutes, servesDemo } from './demo';
-import { deviceAuthorization } from './oauth/device-authorization';
-import { readForm } from './oauth/form';
-import type { OAuthResponse } from './oauth/oauth-response';
-import { token } from './oauth/token';
+import type { OAuthRouter } from './oauth/router';
 import { observeRequest, type RequestObservation } from './request-log';
 
 export interface HttpDeps {
@@ -31,6 +29,8 @@ export interface HttpDeps {
   metrics: Metrics;
   /** true when the storage answers (Storage.ping). */
   isStorageReady(): Promise<boolean>;
+  /** The /oauth/* endpoints and their metadata; null when JWT_ISSUER is not a URL (they answer 404). */
+  oauth?: OAuthRouter | null;
 }
 
 const MAX_USER_AGENT = 512;
@@ -69,27 +69,6 @@ export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
   const demo = servesDemo(config) ? createDemoRoutes() : null;
-
-  /**
-   * The device flow's two endpoints (RFC 8628), served only when JWT_ISSUER is a URL. Each
-   * handler is a function of the request's origin and form, so another router can mount it.
-   */
-  const oauthRoutes: Record<string, (request: { origin: { ip: string | null; userAgent: string | null }; now(): number }, form: URLSearchParams) => Promise<OAuthResponse>> = {
-    '/oauth/device_authorization': (request, form) => deviceAuthorization(request, form, services.devices),
-    '/oauth/token': (request, form) => token(request, form, services.devices),
-  };
-
-  async function handleOAuth(req: IncomingMessage, res: ServerResponse, route: (typeof oauthRoutes)[string]): Promise<void> {
-    if (req.method !== 'POST') {
-      req.resume();
-      sendJson(res, 405, { error: 'invalid_request', error_description: 'Use POST.' }, { allow: 'POST' });
-      return;
-    }
-    const read = await readForm(req, config.bodyLimitBytes);
-    const origin = { ip: clientIp(req, config.trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null };
-    const answer = read.ok ? await route({ origin, now: () => clock.now() }, read.form) : read.response;
-    sendJson(res, answer.status, answer.json, answer.headers);
-  }
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string, observation: RequestObservation): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
@@ -140,7 +119,7 @@ export function createRequestHandler(deps: HttpDeps) {
         return {
           viewer: auth.viewer,
           authError: auth.authError,
-          origin: { ip: clientIp(req, config.trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null },
+          origin: requestOrigin(req, config.trustProxyHops),
           services,
           clock,
           http: {
@@ -175,6 +154,7 @@ export function createRequestHandler(deps: HttpDeps) {
     const url = new URL(req.url ?? '/', 'http://keycard.invalid');
     const observation = observeRequest(req, res, url.pathname, { logger, metrics: deps.metrics });
     try {
+      if (deps.oauth && (url.pathname.startsWith('/oauth/') || url.pathname.startsWith('/.well-known/oauth-')) && (await deps.oauth(req, res, url.pathname))) return;
       switch (url.pathname) {
         case '/graphql':
           if (req.method === 'OPTIONS') {
@@ -205,11 +185,8 @@ export function createRequestHandler(deps: HttpDeps) {
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;
-        default: {
-          const route = config.oauthEndpointsEnabled ? oauthRoutes[url.pathname] : undefined;
-          if (route) await handleOAuth(req, res, route);
-          else sendJson(res, 404, { error: 'not found' });
-        }
+        default:
+          sendJson(res, 404, { error: 'not found' });
       }
     } catch (error) {
       logger.error({ err: error }, 'unhandled error in an HTTP request');
@@ -228,6 +205,11 @@ function readPem(file: string, variable: string, what: string): Buffer {
 }
 
 /** Native HTTPS when TLS_CERT_FILE and TLS_KEY_FILE are set; plain HTTP behind a TLS-terminating proxy otherwise. */
+/** Where a request came from, as audit events and rate limits see it. */
+export function requestOrigin(req: IncomingMessage, trustProxyHops: number): RequestOrigin {
+  return { ip: clientIp(req, trustProxyHops), userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null };
+}
+
 export function createHttpServer(deps: HttpDeps): KeycardServer {
   const handle = createRequestHandler(deps);
   const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);

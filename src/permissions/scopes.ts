@@ -31,3 +31,25 @@ export function parseScopeList(text: string): Scope[] | null {
   if (!entries.every(isScope)) return null;
   return [...new Set(entries)].sort((a, b) => SCOPES.indexOf(a) - SCOPES.indexOf(b));
 }
+
+const ROLE_SCOPE_SETS: Readonly<Record<Role, ReadonlySet<Scope>>> = {
+  USER: new Set(scopesForRole('USER')),
+  ADMIN: new Set(scopesForRole('ADMIN')),
+};
+
+/**
+ * What a credential may do now: the scopes it was granted (null: a login session, granted all
+ * its role allows) cut down to what the owner's *current* role allows, so a demotion narrows
+ * every token and session of the user on the next request, whatever was granted before.
+ */
+export function effectiveScopes(role: Role, granted: readonly Scope[] | null | undefined): ReadonlySet<Scope> {
+  const allowed = ROLE_SCOPE_SETS[role];
+  if (granted === null || granted === undefined) return allowed;
+  return new Set(granted.filter((scope) => allowed.has(scope)));
+}
+
+/** The `scope` claim or parameter (RFC 6749 §3.3): space-separated, in the closed list's order. */
+export function formatScopeList(scopes: Iterable<Scope>): string {
+  const set = new Set(scopes);
+  return SCOPES.filter((scope) => set.has(scope)).join(' ');
+}

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import type { AccessTokenService, Role } from '../tokens/access-token';
+import { effectiveScopes, type Scope } from '../permissions/scopes';
 import { csrfTokenMatches, macCsrfToken, mintCsrfToken } from '../http/csrf';
+import { API_TOKEN_PREFIX } from '../tokens/api-token';
 import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksLikeRefreshToken } from '../tokens/refresh-token';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
@@ -19,12 +21,21 @@ export interface IssuedTokens {
   csrfToken: string | null;
 }
 
-/** The caller of a request, as established from a verified access token and a live session. */
+/** How the caller proved who they are: a session's access token, or a personal access token. */
+export type CredentialKind = 'session' | 'apiToken';
+
+/** The caller of a request, as established from a verified access token and a live session, or a live API token. */
 export interface Viewer {
   userId: string;
-  sessionId: string;
+  /** The session of an access token; null for an API token. */
+  sessionId: string | null;
+  /** The API token used; null for a session. */
+  apiTokenId: string | null;
+  credential: CredentialKind;
   /** The current role from storage: a demotion takes effect on the very next request. */
   role: Role;
+  /** What this credential may do now: its granted scopes within what the current role allows (effectiveScopes). */
+  scopes: ReadonlySet<Scope>;
   /** The user as stored when this request began (read together with the session check). */
   user: UserListItem;
 }
@@ -49,6 +60,8 @@ export interface SessionServiceOptions {
   refreshReuseGraceMs: number;
   refreshDerivationKey: crypto.KeyObject;
   csrfKey: crypto.KeyObject;
+  /** Checks a bearer that is an API token (`kcp_...`); without it such a bearer is TOKEN_INVALID. */
+  authenticateApiToken?: (token: string) => Promise<Authentication>;
 }
 
 const BEARER = /^bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
@@ -90,8 +103,9 @@ export function createSessionService(options: SessionServiceOptions) {
     refreshToken: string,
     refreshExpiresAt: Date,
     csrfToken: string | null,
-    scopes: readonly string[] | null = null,
+    scopes?: readonly Scope[] | null,
   ): IssuedTokens {
+    // The `scope` claim: the session's granted scopes if it has them (a device), else the role's.
     const access = accessTokens.issue({ userId, sessionId, role, scopes });
     return {
       userId,
@@ -157,7 +171,7 @@ export function createSessionService(options: SessionServiceOptions) {
      */
     async startForDevice(
       user: Pick<User, 'id' | 'role'>,
-      device: { sessionId: string; clientId: string; scopes: readonly string[]; authorizationId: string },
+      device: { sessionId: string; clientId: string; scopes: readonly Scope[]; authorizationId: string },
       origin: RequestOrigin,
     ): Promise<IssuedTokens> {
       const now = clock.now();
@@ -315,13 +329,27 @@ export function createSessionService(options: SessionServiceOptions) {
       if (authorization === undefined || authorization === '') return { viewer: null, authError: null };
       const match = BEARER.exec(authorization);
       if (!match) return { viewer: null, authError: TokenErrorReason.TOKEN_INVALID };
+      if (match[1]!.startsWith(API_TOKEN_PREFIX)) {
+        return options.authenticateApiToken ? options.authenticateApiToken(match[1]!) : { viewer: null, authError: TokenErrorReason.TOKEN_INVALID };
+      }
       const verified = await accessTokens.verifyWithKeyRefresh(match[1]!);
       if (!verified.ok) return { viewer: null, authError: verified.reason };
       const { claims } = verified;
       const now = clock.now();
       const state = await sessions.findViewerState(claims.sid, now);
       if (!state || state.userId !== claims.sub || !isLiveViewerState(state, now)) return { viewer: null, authError: TokenErrorReason.TOKEN_REVOKED };
-      return { viewer: { userId: state.userId, sessionId: state.sessionId, role: state.role, user: state.user }, authError: null };
+      return {
+        viewer: {
+          userId: state.userId,
+          sessionId: state.sessionId,
+          apiTokenId: null,
+          credential: 'session',
+          role: state.role,
+          scopes: effectiveScopes(state.role, state.scopes),
+          user: state.user,
+        },
+        authError: null,
+      };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Role } from '../tokens/access-token';
+import type { Scope } from '../permissions/scopes';
 import type { AuditEventInput } from '../audit/audit-event';
 import type { UserListItem } from './users';
 
@@ -19,7 +20,7 @@ export interface Session {
   /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
   csrfTokenHash: string | null;
   /** The scopes its access tokens carry; null: everything the user's role allows. A device session holds what was approved. */
-  scopes: string[] | null;
+  scopes: Scope[] | null;
   /** The OAuth client (OAUTH_DEVICE_CLIENTS) a device session was started for; null for a login. */
   clientId: string | null;
 }
@@ -46,7 +47,7 @@ export interface NewRefreshToken {
 
 /** What a rotation decides on; read in one join on every refresh, so only these fields. */
 export interface RefreshState {
-  token: Pick<RefreshToken, 'id' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
+  token: Pick<RefreshToken, 'id' | 'createdAt' | 'expiresAt' | 'rotatedAt' | 'rotationNonce' | 'replacedBy'>;
   session: Pick<Session, 'id' | 'csrfTokenHash' | 'revokedAt' | 'expiresAt' | 'maxExpiresAt' | 'scopes' | 'clientId'>;
   user: UserListItem;
 }
@@ -59,6 +60,8 @@ export interface ViewerState {
   revokedAt: Date | null;
   expiresAt: Date;
   disabledAt: Date | null;
+  /** The session's granted scopes (Session.scopes); null or absent: all its role allows. */
+  scopes?: Scope[] | null;
   /** The user as read with the session, so `me` needs no second read. */
   user: UserListItem;
 }

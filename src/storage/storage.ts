@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
 import type { PoolFigures } from '../metrics';
+import type { ApiTokenRepository } from './api-tokens';
 import type { AuditRepository } from './audit';
 import type { DeviceAuthorizationRepository } from './device-authorizations';
 import type { LimiterStore } from './rate-limits';
@@ -20,6 +21,7 @@ export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
+  readonly apiTokens: ApiTokenRepository;
   readonly audit: AuditRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly deviceAuthorizations: DeviceAuthorizationRepository;

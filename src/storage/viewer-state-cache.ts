@@ -23,7 +23,7 @@ export function createViewerStateChanges(): ViewerStateChanges {
   };
 }
 
-export interface ViewerStateCacheOptions {
+export interface ViewerStateCacheOptions<S = ViewerState> {
   changes: ViewerStateChanges;
   /**
    * A version that moves whenever another connection or process commits, which no bump of
@@ -33,10 +33,12 @@ export interface ViewerStateCacheOptions {
    */
   databaseVersion(): number | null;
   maxEntries: number;
+  /** Whether a state may be used at `nowMs` (default: a session's, isLiveViewerState); API tokens bring their own. */
+  isLive?: (state: S, nowMs: number) => boolean;
 }
 
-interface Entry {
-  state: ViewerState;
+interface Entry<S> {
+  state: S;
   local: number;
   database: number;
 }
@@ -49,11 +51,12 @@ interface Entry {
  * live states are kept, and an entry whose idle expiry has passed is read again (a refresh may
  * have slid it). Bounded: the oldest entry goes first.
  */
-export function createViewerStateCache(options: ViewerStateCacheOptions) {
+export function createViewerStateCache<S = ViewerState>(options: ViewerStateCacheOptions<S>) {
   const { changes, databaseVersion, maxEntries } = options;
-  const entries = new Map<string, Entry>();
+  const isLive = options.isLive ?? (isLiveViewerState as unknown as (state: S, nowMs: number) => boolean);
+  const entries = new Map<string, Entry<S>>();
   return {
-    async read(sessionId: string, nowMs: number, load: () => Promise<ViewerState | undefined>): Promise<ViewerState | undefined> {
+    async read(sessionId: string, nowMs: number, load: () => Promise<S | undefined>): Promise<S | undefined> {
       const local = changes.version;
       const database = databaseVersion();
       if (database === null) {
@@ -61,10 +64,10 @@ export function createViewerStateCache(options: ViewerStateCacheOptions) {
         return load();
       }
       const hit = entries.get(sessionId);
-      if (hit !== undefined && hit.local === local && hit.database === database && isLiveViewerState(hit.state, nowMs)) return hit.state;
+      if (hit !== undefined && hit.local === local && hit.database === database && isLive(hit.state, nowMs)) return hit.state;
       const state = await load();
       // A write may have come while the read was awaited: keep only a read that none followed.
-      if (state !== undefined && isLiveViewerState(state, nowMs) && changes.version === local && databaseVersion() === database) {
+      if (state !== undefined && isLive(state, nowMs) && changes.version === local && databaseVersion() === database) {
         entries.delete(sessionId);
         if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
         entries.set(sessionId, { state, local, database });

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Clock } from '../clock';
 import { TokenErrorReason } from '../errors';
 import type { KeySet } from '../keys/key-set';
-import { scopesForRole } from '../permissions/scopes';
+import { formatScopeList, scopesForRole, type Scope } from '../permissions/scopes';
 import { createVerifiedTokenCache } from './verified-token-cache';
 
 export type Role = 'USER' | 'ADMIN';
@@ -25,8 +25,10 @@ export interface AccessClaims {
   iat: number;
   exp: number;
   /**
-   * Space-separated scopes (RFC 9068 §2.2.3): all the role allows for a login session, the
-   * approved ones for a device session. Optional on verify so tokens minted before it still work.
+   * What the token may do, space-separated (RFC 9068 §2.2.3, RFC 8693 §4.2): for a login session
+   * every scope its role allows; for a session granted fewer (a device), those. Informative for
+   * other resource servers and introspection: this server decides from the live session and the
+   * current role (effectiveScopes), so a promotion or demotion needs no new token.
    */
   scope?: string;
   /** The key that signed it (header, not payload). */
@@ -42,8 +44,8 @@ export interface IssuedAccessToken {
 }
 
 export interface AccessTokenService {
-  /** `scopes`: the session's own (a device session's approved scopes); absent or null: all the role allows. */
-  issue(subject: { userId: string; sessionId: string; role: Role; scopes?: readonly string[] | null }): IssuedAccessToken;
+  /** `scopes`: the session's granted scopes; null or absent: all its role allows. */
+  issue(subject: { userId: string; sessionId: string; role: Role; scopes?: readonly Scope[] | null }): IssuedAccessToken;
   verify(token: string): VerifyResult;
   /**
    * verify, and when the token names a kid this instance does not know, one reload of the key
@@ -88,8 +90,8 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
     issue({ userId, sessionId, role, scopes }) {
       const key = keySet.signingKey();
       const iat = Math.floor(clock.now() / 1000);
-      const scope = (scopes ?? scopesForRole(role)).join(' ');
-      const claims: AccessClaims = { sub: userId, sid: sessionId, role, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds, scope };
+      const scope = formatScopeList(scopes ?? scopesForRole(role));
+      const claims: AccessClaims = { sub: userId, sid: sessionId, role, scope, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
       const token = jwt.sign({ iss: issuer, aud: audience, ...claims }, key.privateKey, {
         algorithm: key.alg,
         header: { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
@@ -135,7 +137,7 @@ export function createAccessTokenService(options: AccessTokenOptions): AccessTok
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return invalid;
       if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return invalid;
       if (scope !== undefined && typeof scope !== 'string') return invalid;
-      const claims: AccessClaims & { kid: string } = { sub, sid, role: role as Role, jti, iat, exp, ...(scope !== undefined ? { scope } : {}), kid: key.kid };
+      const claims: AccessClaims & { kid: string } = { sub, sid, role: role as Role, jti, iat, exp, kid: key.kid, ...(scope === undefined ? {} : { scope }) };
       verified?.set(token, claims);
       return { ok: true, claims };
     },

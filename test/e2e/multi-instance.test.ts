@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_DIALECT } from '../support/dialect';
-import { LoginDocument, LogoutDocument, MeDocument, RefreshDocument, UsersDocument } from '../../src/client/generated/graphql';
+import { CreateApiTokenDocument, LoginDocument, LogoutDocument, MeDocument, RefreshDocument, RevokeApiTokenDocument, UsersDocument } from '../../src/client/generated/graphql';
 import { hashRefreshToken } from '../../src/tokens/refresh-token';
 import { TEST_SECRET } from '../support/app';
 import { assertErrorCode, call, login, PASSWORD, signup, uniqueEmail } from '../support/graphql';
@@ -220,6 +220,20 @@ if (TEST_DIALECT === 'postgres') describe('[postgres only] three instances on on
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
     const ms = await refusedWithin(B, accessToken, 1000, 'B refuses the logged-out access token');
     latencies.logoutSeenByB = ms;
+    assert.ok(ms < 1000, `${ms} ms`);
+  });
+
+  it('an API token revoked on A is refused by B within 1 s, B having cached it as live', async () => {
+    const { accessToken } = await signup(A.url);
+    const created = await call(A.url, CreateApiTokenDocument, { name: 'multi', scopes: ['read:profile'], expiresIn: null }, { accessToken });
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    const { token, apiToken } = created.data!.createApiToken;
+    assert.equal((await me(B, token)).errors, undefined, 'B caches the live token');
+    assert.equal((await me(B, token)).errors, undefined);
+    const revoked = await call(A.url, RevokeApiTokenDocument, { id: apiToken.id }, { accessToken });
+    assert.equal(revoked.data?.revokeApiToken, true);
+    const ms = await refusedWithin(B, token, 1000, 'B refuses the revoked API token');
+    latencies.apiTokenRevocationSeenByB = ms;
     assert.ok(ms < 1000, `${ms} ms`);
   });
 

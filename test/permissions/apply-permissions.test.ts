@@ -4,6 +4,7 @@ import { execute, parse, type ExecutionResult } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { applyPermissions } from '../../src/permissions/apply-permissions';
 import { createPermissions } from '../../src/permissions/permissions';
+import { effectiveScopes } from '../../src/permissions/scopes';
 import type { User } from '../../src/storage/users';
 import { buildBaseSchema } from '../../src/schema/build-schema';
 
@@ -34,10 +35,19 @@ const services = {
 const contexts: Record<string, () => object> = {
   anonymous: () => ({ viewer: null, authError: null, provenUsers: new Set() }),
   'expired token': () => ({ viewer: null, authError: 'TOKEN_EXPIRED', provenUsers: new Set() }),
-  'USER u1': () => ({ viewer: { userId: 'u1', sessionId: 's1', role: 'USER', user: rows[0] }, authError: null, provenUsers: new Set() }),
-  'ADMIN u1': () => ({ viewer: { userId: 'u1', sessionId: 's1', role: 'ADMIN', user: { ...rows[0], role: 'ADMIN' } }, authError: null, provenUsers: new Set() }),
+  'USER u1': () => ({ viewer: sessionViewer('USER'), authError: null, provenUsers: new Set() }),
+  'ADMIN u1': () => ({ viewer: sessionViewer('ADMIN'), authError: null, provenUsers: new Set() }),
+  'ADMIN u1 by an API token with read:profile only': () => ({
+    viewer: { ...sessionViewer('ADMIN'), sessionId: null, apiTokenId: 't1', credential: 'apiToken', scopes: effectiveScopes('ADMIN', ['read:profile']) },
+    authError: null,
+    provenUsers: new Set(),
+  }),
   'just proved to be u2': () => ({ viewer: null, authError: null, provenUsers: new Set(['u2']) }),
 };
+
+function sessionViewer(role: 'USER' | 'ADMIN') {
+  return { userId: 'u1', sessionId: 's1', apiTokenId: null, credential: 'session', role, scopes: effectiveScopes(role, null), user: { ...rows[0], role } };
+}
 
 const queries = [
   '{ me { id displayName email role } }',

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { execute, GraphQLObjectType, GraphQLSchema, GraphQLString, isObjectType, parse } from 'graphql';
 import { applyPermissions } from '../../src/permissions/apply-permissions';
 import { permissionRules } from '../../src/permissions/permissions';
+import { effectiveScopes } from '../../src/permissions/scopes';
 import { buildBaseSchema } from '../../src/schema/build-schema';
 
 describe('permissions: deny by default', () => {
@@ -51,7 +52,11 @@ describe('permissions: deny by default', () => {
       query: new GraphQLObjectType({ ...query, fields: { ...query.fields, secret: { type: GraphQLString, resolve: () => 'leaked' } } }),
     });
     const shielded = applyPermissions(schema);
-    const admin = { viewer: { userId: 'u', sessionId: 's', role: 'ADMIN' }, authError: null, provenUsers: new Set() };
+    const admin = {
+      viewer: { userId: 'u', sessionId: 's', apiTokenId: null, credential: 'session', role: 'ADMIN', scopes: effectiveScopes('ADMIN', null) },
+      authError: null,
+      provenUsers: new Set(),
+    };
     const result = await execute({ schema: shielded, document: parse('{ secret }'), contextValue: admin });
     assert.equal(result.data?.secret, null);
     assert.equal(result.errors?.[0]?.extensions.code, 'FORBIDDEN');

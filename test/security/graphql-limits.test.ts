@@ -140,6 +140,8 @@ const BOUNDED_LISTS: Record<string, string> = {
   'User.sessions': "the user's live sessions only",
   'Session.scopes': 'a subset of the closed scope list (src/permissions/scopes.ts)',
   'DeviceRequest.scopes': 'a subset of the closed scope list (src/permissions/scopes.ts)',
+  'User.apiTokens': "the user's live API tokens: at most 50 (DEFAULT_API_TOKEN_LIMIT)",
+  'ApiToken.scopes': 'at most the 7 scopes of the closed list',
 };
 
 function listFields(schema: GraphQLSchema): { paged: string[]; unpaged: string[] } {

@@ -21,6 +21,7 @@ describe('hardening configuration', () => {
       loginPerIp: 20,
       signupPerIp: 10,
       refreshPerIp: 60,
+      oauthPerIp: 300,
       windowMs: 15 * 60_000,
       loginMaxBlockMs: 60 * 60_000,
     });
@@ -39,7 +40,7 @@ describe('hardening configuration', () => {
       TLS_CERT_FILE: '/etc/keycard/cert.pem',
       TLS_KEY_FILE: '/etc/keycard/key.pem',
     });
-    assert.deepEqual(config.rateLimits, { loginPerAccount: 3, loginPerIp: 50, signupPerIp: 4, refreshPerIp: 100, windowMs: 600_000, loginMaxBlockMs: 6 * 3_600_000 });
+    assert.deepEqual(config.rateLimits, { loginPerAccount: 3, loginPerIp: 50, signupPerIp: 4, refreshPerIp: 100, oauthPerIp: 300, windowMs: 600_000, loginMaxBlockMs: 6 * 3_600_000 });
     assert.deepEqual(config.tls, { certFile: '/etc/keycard/cert.pem', keyFile: '/etc/keycard/key.pem' });
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { methodNames } from '../../src/storage/invalidation';
+import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../../src/storage/api-tokens';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../../src/storage/sessions';
 import type { Storage, StorageOptions } from '../../src/storage/storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES, type User } from '../../src/storage/users';
@@ -19,6 +20,13 @@ interface Fixture {
   other: User;
   otherSessionId: string;
   otherTokenId: string;
+  watchedApiTokenId: string;
+  otherApiTokenId: string;
+}
+
+/** An API token row for `userId` (the hash is made up: these tests never present the token). */
+export function apiTokenRow(id: string, userId: string, at: Date) {
+  return { id, userId, name: id, scopes: ['read:profile' as const], tokenHash: `hash-${id}`, prefix: 'kcp_abcd', createdAt: at, expiresAt: null };
 }
 
 type WriteCase = (storage: Storage, f: Fixture) => Promise<void>;
@@ -28,7 +36,7 @@ type WriteCase = (storage: Storage, f: Fixture) => Promise<void>;
  * not a declared read. A method added to either repository fails the enumeration below until
  * it gets a case here (or is declared a read).
  */
-const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
+const WRITES: Record<Repository, Record<string, WriteCase>> = {
   users: {
     async setRole(storage, f) {
       assert.equal((await storage.users.setRole(f.other.id, { role: 'ADMIN', at: NOW, audit: { type: 'ROLE_CHANGED' } })).kind, 'CHANGED');
@@ -53,6 +61,11 @@ const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, Write
       assert.deepEqual(await storage.sessions.pruneExpired(new Date(NOW.getTime() - DAY)), { sessions: 0, refreshTokens: 0 });
     },
   },
+  apiTokens: {
+    async revoke(storage, f) {
+      assert.equal(await storage.apiTokens.revoke(f.otherApiTokenId, NOW, { type: 'API_TOKEN_REVOKED', userId: f.other.id }), true);
+    },
+  },
 };
 
 /**
@@ -60,7 +73,7 @@ const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, Write
  * session itself (the hardest case): afterwards the cache must still be served, and agree with
  * storage (see the test using KEEPING below).
  */
-const KEEPING: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
+const KEEPING: Record<Repository, Record<string, WriteCase>> = {
   users: {
     async create(storage) {
       const user = await storage.users.create({ id: 'new', email: 'new@example.com', passwordHash: 'h', displayName: 'n', role: 'USER', createdAt: NOW }, { type: 'SIGNUP', userId: 'new' });
@@ -92,10 +105,29 @@ const KEEPING: { users: Record<string, WriteCase>; sessions: Record<string, Writ
       assert.equal(rotated, true);
     },
   },
+  apiTokens: {
+    async create(storage, f) {
+      await storage.apiTokens.create(apiTokenRow('new-api-token', f.watched.id, NOW), 50, NOW, { type: 'API_TOKEN_CREATED', userId: f.watched.id });
+      assert.ok(await storage.apiTokens.findById('new-api-token'));
+    },
+    async touchLastUsed(storage, f) {
+      assert.equal(await storage.apiTokens.touchLastUsed(f.watchedApiTokenId, NOW, new Date(NOW.getTime() - 60_000)), true);
+    },
+    async pruneExpired(storage) {
+      assert.equal(await storage.apiTokens.pruneExpired(new Date(NOW.getTime() - DAY)), 0);
+    },
+  },
 };
 
-const READS = { users: USER_READS as readonly string[], sessions: SESSION_READS as readonly string[] };
-const KEEPS = { users: USER_WRITES_KEEPING_VIEWER_STATES as readonly string[], sessions: SESSION_WRITES_KEEPING_VIEWER_STATES as readonly string[] };
+type Repository = 'users' | 'sessions' | 'apiTokens';
+const REPOSITORIES: readonly Repository[] = ['users', 'sessions', 'apiTokens'];
+
+const READS: Record<Repository, readonly string[]> = { users: USER_READS, sessions: SESSION_READS, apiTokens: API_TOKEN_READS };
+const KEEPS: Record<Repository, readonly string[]> = {
+  users: USER_WRITES_KEEPING_VIEWER_STATES,
+  sessions: SESSION_WRITES_KEEPING_VIEWER_STATES,
+  apiTokens: API_TOKEN_WRITES_KEEPING_VIEWER_STATES,
+};
 
 /**
  * Proves, for one adapter, that every write to users and sessions invalidates the session
@@ -111,15 +143,17 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
     const { sessionId: watchedSessionId, tokenId: watchedTokenId } = await insertSessionWithToken(storage, watched.id, NOW, LATER);
     const other = await insertUser(storage, NOW);
     const { sessionId: otherSessionId, tokenId: otherTokenId } = await insertSessionWithToken(storage, other.id, NOW, LATER);
+    await storage.apiTokens.create(apiTokenRow('watched-api-token', watched.id, NOW), 50, NOW, { type: 'API_TOKEN_CREATED', userId: watched.id });
+    await storage.apiTokens.create(apiTokenRow('other-api-token', other.id, NOW), 50, NOW, { type: 'API_TOKEN_CREATED', userId: other.id });
     const check = () => storage.sessions.findViewerState(watchedSessionId, NOW.getTime());
     assert.ok(await check());
     assert.ok(await check());
     assert.equal(reads, 1, 'the second check is served from the cache');
-    return { storage, check, reads: () => reads, fixture: { watched, watchedSessionId, watchedTokenId, other, otherSessionId, otherTokenId } };
+    return { storage, check, reads: () => reads, fixture: { watched, watchedSessionId, watchedTokenId, other, otherSessionId, otherTokenId, watchedApiTokenId: 'watched-api-token', otherApiTokenId: 'other-api-token' } };
   }
 
   describe(`every write to users and sessions invalidates the session check's cache: ${name}`, () => {
-    for (const repository of ['users', 'sessions'] as const) {
+    for (const repository of REPOSITORIES) {
       it(`${repository}: every method that is not a declared read is a write with a case here, and each invalidates`, async () => {
         const probe = await open({});
         const methods = methodNames(probe[repository]);
@@ -143,7 +177,7 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
       });
     }
 
-    for (const repository of ['users', 'sessions'] as const) {
+    for (const repository of REPOSITORIES) {
       it(`${repository}: a write declared keeping, done to the cached session itself, leaves the cache served and in agreement with storage`, async () => {
         for (const method of Object.keys(KEEPING[repository])) {
           const { storage, check, reads, fixture } = await warmed();
@@ -176,7 +210,7 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
     it('every declared read is a method of its repository, and reading does not invalidate', async () => {
       const { storage, check, reads, fixture } = await warmed();
       try {
-        for (const repository of ['users', 'sessions'] as const) {
+        for (const repository of REPOSITORIES) {
           const methods = methodNames(storage[repository]);
           for (const read of READS[repository]) assert.ok(methods.includes(read), `${repository}.${read}`);
         }
@@ -189,6 +223,10 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
         await storage.sessions.findRefreshState('unknown');
         await storage.sessions.findTokenById(fixture.otherTokenId);
         await storage.sessions.listLiveForUser(fixture.other.id, NOW);
+        await storage.apiTokens.findById(fixture.otherApiTokenId);
+        await storage.apiTokens.findByHash('hash-other-api-token');
+        await storage.apiTokens.findViewerState('hash-other-api-token', NOW.getTime());
+        await storage.apiTokens.listLiveForUser(fixture.other.id, NOW);
         const before = reads();
         await check();
         assert.equal(reads(), before, 'still cached');

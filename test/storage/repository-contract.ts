@@ -336,7 +336,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         const { sessionId, tokenId, tokenHash } = await insertSessionWithToken(storage, user.id, NOW, LATER);
         const { passwordHash, updatedAt, ...listed } = user;
         assert.deepEqual(await storage.sessions.findRefreshState(tokenHash), {
-          token: { id: tokenId, expiresAt: LATER, rotatedAt: null, rotationNonce: null, replacedBy: null },
+          token: { id: tokenId, createdAt: NOW, expiresAt: LATER, rotatedAt: null, rotationNonce: null, replacedBy: null },
           session: { id: sessionId, csrfTokenHash: null, revokedAt: null, expiresAt: LATER, maxExpiresAt: LATER, scopes: null, clientId: null },
           user: listed,
         });
@@ -370,7 +370,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
           replacedBy: 'next',
         });
         const state = (await storage.sessions.findRefreshState('hash-next'))!;
-        assert.deepEqual(state.token, { id: 'next', expiresAt: at(20 * DAY), rotatedAt: null, rotationNonce: null, replacedBy: null });
+        assert.deepEqual(state.token, { id: 'next', createdAt: at(HOUR), expiresAt: at(20 * DAY), rotatedAt: null, rotationNonce: null, replacedBy: null });
         assert.equal(state.session.id, sessionId);
         const session = (await storage.sessions.findById(sessionId))!;
         assert.deepEqual([session.lastUsedAt, session.expiresAt, session.maxExpiresAt], [at(HOUR), at(20 * DAY), LATER]);

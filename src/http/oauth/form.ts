@@ -1,35 +1,45 @@
 import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError, readBody } from '../body';
-import { oauthError, type OAuthResponse } from './oauth-response';
+import { OAuthError } from './oauth-error';
+
+/** Form bodies of these endpoints are a few hundred bytes; anything far larger is refused before parsing. */
+export const OAUTH_FORM_LIMIT_BYTES = 16 * 1024;
+
+/** The parameters of a form-encoded request body, each present at most once. */
+export interface OAuthForm {
+  get(name: string): string | undefined;
+}
 
 /**
- * Reads an OAuth request's body: `application/x-www-form-urlencoded` (RFC 6749 §4.1.3, RFC 8628
- * §3.1), at most `limit` bytes. A parameter sent twice is refused (RFC 6749 §3.2: "MUST NOT be
- * included more than once"), as a second value could be read differently by two layers.
+ * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
+ * Another content type, a larger body or a repeated parameter ("MUST NOT be included more
+ * than once", RFC 6749 §3.1) is invalid_request.
  */
-export async function readForm(req: IncomingMessage, limit: number): Promise<{ ok: true; form: URLSearchParams } | { ok: false; response: OAuthResponse }> {
+export async function readForm(req: IncomingMessage, limitBytes = OAUTH_FORM_LIMIT_BYTES): Promise<OAuthForm> {
   const contentType = req.headers['content-type'] ?? '';
-  if (!/^application\/x-www-form-urlencoded\b/i.test(contentType)) {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType)) {
     req.resume();
-    return { ok: false, response: oauthError('invalid_request', 'The body must be application/x-www-form-urlencoded.') };
+    throw new OAuthError(400, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
   }
   let raw: string;
   try {
-    raw = await readBody(req, limit);
+    raw = await readBody(req, limitBytes);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return { ok: false, response: { ...oauthError('invalid_request', `The request body is larger than ${limit} bytes.`), status: 413 } };
+    if (error instanceof BodyTooLargeError) throw new OAuthError(413, 'invalid_request', `The body is larger than ${limitBytes} bytes.`, { connection: 'close' });
     throw error;
   }
-  const form = new URLSearchParams(raw);
-  const names = [...form.keys()];
-  const repeated = names.find((name, index) => names.indexOf(name) !== index);
-  if (repeated !== undefined) return { ok: false, response: oauthError('invalid_request', `The parameter ${repeated} is sent more than once.`) };
-  return { ok: true, form };
+  const params = new URLSearchParams(raw);
+  const values = new Map<string, string>();
+  for (const [name, value] of params) {
+    if (values.has(name)) throw new OAuthError(400, 'invalid_request', `The parameter ${name.slice(0, 40)} is repeated.`);
+    values.set(name, value);
+  }
+  return { get: (name) => values.get(name) };
 }
 
-/** A required parameter, or the invalid_request answer naming it. */
-export function requiredParameter(form: URLSearchParams, name: string): { ok: true; value: string } | { ok: false; response: OAuthResponse } {
+/** A parameter the request cannot do without: invalid_request when missing or empty. */
+export function requiredParam(form: OAuthForm, name: string): string {
   const value = form.get(name);
-  if (value === null || value === '') return { ok: false, response: oauthError('invalid_request', `The parameter ${name} is missing.`) };
-  return { ok: true, value };
+  if (value === undefined || value === '') throw new OAuthError(400, 'invalid_request', `The parameter ${name} is required.`);
+  return value;
 }

@@ -1,4 +1,5 @@
 import type { OAuthErrorCode } from '../../devices/device.service';
+import type { OAuthForm } from './form';
 
 /** What an OAuth endpoint answers: a status and a JSON body (plus headers), for any router to send. */
 export interface OAuthResponse {
@@ -20,4 +21,16 @@ export function oauthError(error: OAuthErrorCode | 'temporarily_unavailable', de
     json: { error, error_description: description },
     headers: { ...NO_STORE },
   };
+}
+
+/** A required parameter, or the invalid_request answer naming it. */
+export function requiredParameter(form: OAuthForm, name: string): { ok: true; value: string } | { ok: false; response: OAuthResponse } {
+  const value = form.get(name);
+  if (value === undefined || value === '') return { ok: false, response: oauthError('invalid_request', `The parameter ${name} is missing.`) };
+  return { ok: true, value };
+}
+
+/** The device handlers' answer as the OAuth router's reply (src/http/oauth/router.ts). */
+export function asReply(response: OAuthResponse): { status: number; body: unknown; headers?: Record<string, string> } {
+  return { status: response.status, body: response.json, headers: response.headers };
 }

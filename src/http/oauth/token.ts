@@ -1,8 +1,8 @@
 import type { RequestOrigin } from '../../audit/audit-event';
 import { DEVICE_CODE_GRANT_TYPE, type DeviceService, type DeviceTokens, type OAuthOutcome } from '../../devices/device.service';
 import { ErrorCode, KeycardError } from '../../errors';
-import { requiredParameter } from './form';
-import { NO_STORE, oauthError, type OAuthResponse } from './oauth-response';
+import type { OAuthForm } from './form';
+import { NO_STORE, oauthError, requiredParameter, type OAuthResponse } from './oauth-response';
 
 function tokenResponse(outcome: OAuthOutcome<DeviceTokens>, nowMs: number): OAuthResponse {
   if (!outcome.ok) return oauthError(outcome.error, outcome.description);
@@ -25,11 +25,11 @@ function tokenResponse(outcome: OAuthOutcome<DeviceTokens>, nowMs: number): OAut
  * `device_code`, `client_id`) or refresh_token (form `refresh_token`, `client_id`: a device
  * session's token, bound to its client). Public clients: `client_id` identifies, nothing authenticates.
  */
-export async function token(request: { origin: RequestOrigin; now(): number }, body: URLSearchParams, devices: DeviceService): Promise<OAuthResponse> {
+export async function token(request: { origin: RequestOrigin; now(): number }, body: OAuthForm, devices: DeviceService): Promise<OAuthResponse> {
   const grantType = requiredParameter(body, 'grant_type');
   if (!grantType.ok) return grantType.response;
   const clientId = body.get('client_id');
-  if (clientId === null || clientId === '') return oauthError('invalid_client', 'The parameter client_id is missing.');
+  if (clientId === undefined || clientId === '') return oauthError('invalid_client', 'The parameter client_id is missing.');
   try {
     switch (grantType.value) {
       case DEVICE_CODE_GRANT_TYPE: {
@@ -40,7 +40,7 @@ export async function token(request: { origin: RequestOrigin; now(): number }, b
       case 'refresh_token': {
         const refreshToken = requiredParameter(body, 'refresh_token');
         if (!refreshToken.ok) return refreshToken.response;
-        if (body.has('scope')) return oauthError('invalid_scope', 'A refresh keeps the scopes approved for the device; send no scope.');
+        if (body.get('scope') !== undefined) return oauthError('invalid_scope', 'A refresh keeps the scopes approved for the device; send no scope.');
         return tokenResponse(await devices.refresh(refreshToken.value, clientId, request.origin), request.now());
       }
       default:

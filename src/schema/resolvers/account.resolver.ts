@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../context';
-import { requireViewer } from '../viewer';
+import { requireSessionViewer } from '../viewer';
 
 @Resolver()
 export class AccountResolver {
@@ -10,7 +10,7 @@ export class AccountResolver {
     @Arg('newPassword', () => String) newPassword: string,
     @Ctx() ctx: RequestContext,
   ): Promise<boolean> {
-    await ctx.services.accounts.changePassword(requireViewer(ctx), currentPassword, newPassword, ctx.origin);
+    await ctx.services.accounts.changePassword(requireSessionViewer(ctx), currentPassword, newPassword, ctx.origin);
     return true;
   }
 }

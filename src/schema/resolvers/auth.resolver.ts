@@ -88,7 +88,8 @@ export class AuthResolver {
       if (!state) return false;
       return sessions.end(state.session.id, state.user.id, 'LOGOUT', ctx.origin, state.user.id);
     }
-    if (ctx.viewer) return sessions.end(ctx.viewer.sessionId, ctx.viewer.userId, 'LOGOUT', ctx.origin, ctx.viewer.userId);
+    // An API token has no session to end: revoking it is revokeApiToken (or POST /oauth/revoke).
+    if (ctx.viewer) return ctx.viewer.sessionId === null ? false : sessions.end(ctx.viewer.sessionId, ctx.viewer.userId, 'LOGOUT', ctx.origin, ctx.viewer.userId);
     throw errors.unauthenticated(ctx.authError ?? TokenErrorReason.TOKEN_MISSING);
   }
 

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../context';
 import { toConnection } from '../connection';
 import { encodeCursor, parseAfterCursor } from '../cursor';
 import { parsePageSize } from '../page-size';
+import { ApiToken, toApiToken } from '../types/api-token.type';
 import { AuditEvent, toAuditEvent } from '../types/audit-event.type';
 import { RoleEnum } from '../types/role.enum';
 import { Session, toSession } from '../types/session.type';
@@ -65,5 +66,11 @@ export class UserResolver {
   async sessions(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Session[]> {
     const rows = await ctx.services.sessions.listLive(user.id);
     return rows.map((row) => toSession(row, ctx.viewer?.sessionId ?? null));
+  }
+
+  @FieldResolver(() => [ApiToken], { nullable: true, description: 'Live API tokens (not revoked, not expired), oldest first (self or ADMIN).' })
+  async apiTokens(@Root() user: User, @Ctx() ctx: RequestContext): Promise<ApiToken[]> {
+    const rows = await ctx.services.apiTokens.listLive(user.id);
+    return rows.map(toApiToken);
   }
 }

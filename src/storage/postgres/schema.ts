@@ -1,3 +1,4 @@
+import type { Scope } from '../../permissions/scopes';
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, json, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
@@ -54,7 +55,7 @@ export const sessions = pgTable(
     /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
     csrfTokenHash: text('csrf_token_hash'),
     /** The scopes this session's tokens carry (JSON array); null: everything the role allows. A device session holds its approved scopes. */
-    scopes: json('scopes').$type<string[]>(),
+    scopes: json('scopes').$type<Scope[]>(),
     /** The OAuth client (OAUTH_DEVICE_CLIENTS) that started a device session; null for a login. */
     clientId: text('client_id'),
   },
@@ -111,6 +112,27 @@ export const deviceAuthorizations = pgTable(
     index('device_authorizations_expires_at_idx').on(t.expiresAt),
     check('device_authorizations_status_check', sql`${t.status} IN ('pending', 'approved', 'denied', 'consumed')`),
   ],
+);
+
+/** Personal access tokens: only a hash of each token is kept. Scopes are space-separated (RFC 6749 §3.3). */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    scopes: text('scopes').notNull(),
+    /** SHA-256 of the token; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAt: at('created_at').notNull(),
+    lastUsedAt: at('last_used_at'),
+    expiresAt: at('expires_at'),
+    revokedAt: at('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_token_hash_unique').on(t.tokenHash), index('api_tokens_user_id_idx').on(t.userId)],
 );
 
 export const signingKeys = pgTable(

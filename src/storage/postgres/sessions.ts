@@ -71,6 +71,7 @@ export function createPostgresSessionRepository(
     .select({
       token: {
         id: refreshTokens.id,
+        createdAt: refreshTokens.createdAt,
         expiresAt: refreshTokens.expiresAt,
         rotatedAt: refreshTokens.rotatedAt,
         rotationNonce: refreshTokens.rotationNonce,

@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Clock } from '../../clock';
+import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../api-tokens';
 import { invalidatingWrites } from '../invalidation';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateChanges } from '../viewer-state-cache';
+import { createPostgresApiTokenRepository } from './api-tokens';
 import { createPostgresAuditRepository } from './audit';
 import { drizzleOn } from './database';
 import { toStorageError } from './errors';
@@ -157,6 +159,17 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
         },
       }),
       { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
+      changes,
+    ),
+    apiTokens: invalidatingWrites(
+      createPostgresApiTokenRepository(db, changes, {
+        databaseVersion: () => listener.databaseVersion(),
+        onViewerStateRead: () => {
+          viewerStateReads++;
+          options.onViewerStateRead?.();
+        },
+      }),
+      { reads: API_TOKEN_READS, keepingViewerStates: API_TOKEN_WRITES_KEEPING_VIEWER_STATES },
       changes,
     ),
     audit: createPostgresAuditRepository(db),

@@ -1,3 +1,4 @@
+import type { Scope } from '../../permissions/scopes';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Times are integer milliseconds since the epoch (mode 'timestamp_ms' gives Date objects).
@@ -40,7 +41,7 @@ export const sessions = sqliteTable(
     /** HMAC of the CSRF token issued with a cookie-mode session; null in body mode. */
     csrfTokenHash: text('csrf_token_hash'),
     /** The scopes this session's tokens carry (JSON array); null: everything the role allows. A device session holds its approved scopes. */
-    scopes: text('scopes', { mode: 'json' }).$type<string[]>(),
+    scopes: text('scopes', { mode: 'json' }).$type<Scope[]>(),
     /** The OAuth client (OAUTH_DEVICE_CLIENTS) that started a device session; null for a login. */
     clientId: text('client_id'),
   },
@@ -104,6 +105,27 @@ export const deviceAuthorizations = sqliteTable(
     uniqueIndex('device_authorizations_user_code_hash_unique').on(t.userCodeHash),
     index('device_authorizations_expires_at_idx').on(t.expiresAt),
   ],
+);
+
+/** Personal access tokens: only a hash of each token is kept. Scopes are space-separated (RFC 6749 §3.3). */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    scopes: text('scopes').notNull(),
+    /** SHA-256 of the token; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [uniqueIndex('api_tokens_token_hash_unique').on(t.tokenHash), index('api_tokens_user_id_idx').on(t.userId)],
 );
 
 export const signingKeys = sqliteTable('signing_keys', {

@@ -53,6 +53,7 @@ export function createSessionRepository(db: Db, readViewerState: ViewerStateRead
     .select({
       token: {
         id: refreshTokens.id,
+        createdAt: refreshTokens.createdAt,
         expiresAt: refreshTokens.expiresAt,
         rotatedAt: refreshTokens.rotatedAt,
         rotationNonce: refreshTokens.rotationNonce,

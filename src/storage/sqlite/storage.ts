@@ -1,11 +1,13 @@
 import type { AuditRepository } from '../audit';
 import type { DeviceAuthorizationRepository } from '../device-authorizations';
 import type { SigningKeyRepository } from '../signing-keys';
+import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES, isLiveApiTokenState, type ApiTokenViewerState } from '../api-tokens';
 import { invalidatingWrites } from '../invalidation';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage, StorageOptions } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
+import { createApiTokenRepository, type ApiTokenStateReader } from './api-tokens';
 import { createAuditRepository } from './audit';
 import Database from 'better-sqlite3';
 import { openDatabase, DatabasePathError, type DatabaseHandle } from './client';
@@ -66,6 +68,11 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
     const readViewerState: ViewerStateReader = onViewerStateRead
       ? (id, nowMs, load) => cache.read(id, nowMs, () => (onViewerStateRead(), load()))
       : (id, nowMs, load) => cache.read(id, nowMs, load);
+    // API tokens share the version and the signal: a revocation, a disable or a role change reaches them too.
+    const tokenCache = createViewerStateCache<ApiTokenViewerState>({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES, isLive: isLiveApiTokenState });
+    const readTokenState: ApiTokenStateReader = onViewerStateRead
+      ? (hash, nowMs, load) => tokenCache.read(hash, nowMs, () => (onViewerStateRead(), load()))
+      : (hash, nowMs, load) => tokenCache.read(hash, nowMs, load);
 
     const storage: Storage = Object.freeze({
       dialect: 'sqlite',
@@ -77,6 +84,11 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
       sessions: invalidatingWrites(
         gatedWrites(createSessionRepository(handle.db, readViewerState), SESSION_READS, gate),
         { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
+      apiTokens: invalidatingWrites(
+        gatedWrites(createApiTokenRepository(handle.db, readTokenState), API_TOKEN_READS, gate),
+        { reads: API_TOKEN_READS, keepingViewerStates: API_TOKEN_WRITES_KEEPING_VIEWER_STATES },
         changes,
       ),
       audit: gatedWrites(createAuditRepository(handle.db), AUDIT_READS, gate),
