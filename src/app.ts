@@ -10,6 +10,8 @@ import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
 import { withRateLimits } from './abuse/limited-services';
 import { createRateLimits } from './abuse/rate-limits';
+import { createEmailService } from './accounts/email.service';
+import { createMailer, type Mailer } from './mail/mailer';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
@@ -34,6 +36,10 @@ export interface AppDeps {
   signingAlgorithm?: SigningAlgorithm;
   /** Create the first signing key when there is none. @default outside production only */
   createFirstSigningKey?: boolean;
+  /** A CA to trust for SMTP_URL's certificate besides the system's (tests with a self-signed server). */
+  smtpTlsCa?: string | Buffer;
+  /** Waits between send attempts of one mail. @default MAIL_RETRY_DELAYS_MS */
+  mailRetryDelaysMs?: readonly number[];
 }
 
 export interface App {
@@ -44,6 +50,8 @@ export interface App {
   readonly audit: AuditRepository;
   readonly storage: Storage;
   readonly server: KeycardServer;
+  /** The mail transport (SMTP, or the dev outbox); `idle()` waits for mail work done off the request path. */
+  readonly mailer: Mailer;
   /** Starts listening on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<{ url: string; port: number }>;
   /** Deletes expired sessions and tokens and audit events past AUDIT_RETENTION; also runs every PRUNE_INTERVAL. */
@@ -61,20 +69,29 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { audit } = storage;
-    const { accessTokens, sessions, accounts } = createCoreServices({
-      storage,
-      config,
-      clock,
-      keySet,
-      secretKeys,
-      hasher: deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency),
-    });
+    const hasher = deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency);
+    const { accessTokens, sessions, accounts } = createCoreServices({ storage, config, clock, keySet, secretKeys, hasher });
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
     const limited = withRateLimits({ accounts, sessions }, limits);
-    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }) };
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, production: config.production, logger, tlsCa: deps.smtpTlsCa, retryDelaysMs: deps.mailRetryDelaysMs });
+    const email = createEmailService({
+      users: storage.users,
+      oneTimeTokens: storage.oneTimeTokens,
+      audit,
+      sessions,
+      hasher,
+      clock,
+      mailer,
+      limits,
+      logger,
+      tokenKey: secretKeys.oneTimeToken,
+      appUrl: config.appUrl,
+    });
+    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }), email };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
+      await storage.oneTimeTokens.pruneExpired(new Date(clock.now()));
       await limits.clearExpired();
       return pruned;
     };
@@ -82,7 +99,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isStorageReady: () => storage.ping() });
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, isStorageReady: () => storage.ping(), outbox: mailer.outbox });
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });
     const keyMaintenance = startKeyMaintenance({
       keySet,
@@ -99,6 +116,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       audit,
       storage,
       server,
+      mailer,
       prune,
       listen() {
         return new Promise((resolve, reject) => {
@@ -120,6 +138,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
           server.closeAllConnections();
         });
         await apollo.stop();
+        await mailer.close();
         await storage.close();
       },
     };

@@ -196,6 +196,23 @@ const envSchema = z.object({
       if (parsed === null || parsed < HOUR) return refuse(ctx, `must be off or ${durationRequirement(HOUR, undefined, '1d, 7d or 30d')}`, value);
       return parsed;
     }),
+  // Accounts by email (README, "Email").
+  APP_URL: z.string().transform((value, ctx) => {
+    const text = value.trim().replace(/\/+$/, '');
+    return /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(text) ? text : refuse(ctx, 'must be the http:// or https:// URL of the web app that email links open, such as https://app.example.com', value);
+  }).optional(),
+  SMTP_URL: z
+    .string()
+    .transform((value, ctx) =>
+      /^smtps?:\/\/[^\s/]+(:\d+)?\/?(\?\S*)?$/.test(value.trim())
+        ? value.trim()
+        : refuse(ctx, 'must be smtp://user:password@host:port (STARTTLS when the server offers it) or smtps://user:password@host:port (TLS from the start)', withoutCredentials(value)),
+    )
+    .optional(),
+  MAIL_FROM: text('must be a sender address, such as Keycard <no-reply@example.com>', { trim: true })
+    .transform((value, ctx) => (/^[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>$|^[^\s<>@]+@[^\s<>@]+$/.test(value) ? value : refuse(ctx, 'must be a sender address, such as Keycard <no-reply@example.com>', value)))
+    .default('Keycard <no-reply@localhost>'),
+  REQUIRE_EMAIL_VERIFICATION: flag.default(false),
 });
 
 /** Every environment variable Keycard reads. */
@@ -245,6 +262,13 @@ export interface Config {
   readonly keysReloadIntervalMs: number;
   /** Automatic signing key rotation period; null = only `keys:rotate`. */
   readonly keyRotationIntervalMs: number | null;
+  /** The web app that email links open (APP_URL), without a trailing slash. */
+  readonly appUrl: string;
+  /** SMTP_URL as given (it may carry credentials: never log it); null = the dev outbox, or no email in production. */
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  /** Login and refresh of an account whose address is not verified answer EMAIL_NOT_VERIFIED. */
+  readonly requireEmailVerification: boolean;
 }
 
 // Never echo the secret: its messages say what was wrong with it, not what it was.
@@ -319,6 +343,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
 
+  if (production && e.SMTP_URL !== undefined && e.APP_URL === undefined) {
+    throw new ConfigError('APP_URL', 'is required in production when SMTP_URL is set: mailed links must open the real web app, such as https://app.example.com');
+  }
+  if (production && e.REQUIRE_EMAIL_VERIFICATION && e.SMTP_URL === undefined) {
+    throw new ConfigError('REQUIRE_EMAIL_VERIFICATION', 'needs SMTP_URL in production: without mail nobody could verify an address, so nobody could sign in');
+  }
+  // The demo page is where development links land; 0.0.0.0 listens everywhere but is no address to open.
+  const linkHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+
   return Object.freeze({
     env: e.NODE_ENV,
     production,
@@ -358,5 +391,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jwtAlgorithm: e.JWT_ALG,
     keysReloadIntervalMs: e.KEYS_RELOAD_INTERVAL,
     keyRotationIntervalMs: e.KEY_ROTATION_INTERVAL,
+    appUrl: e.APP_URL ?? `${e.TLS_CERT_FILE ? 'https' : 'http'}://${linkHost}:${e.PORT}/demo`,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
+    requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
   });
 }

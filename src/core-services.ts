@@ -60,7 +60,8 @@ export function createCoreServices({ storage, config, clock, keySet, secretKeys,
     refreshReuseGraceMs: config.refreshReuseGraceMs,
     refreshDerivationKey: secretKeys.refreshDerivation,
     csrfKey: secretKeys.csrf,
+    requireEmailVerification: config.requireEmailVerification,
   });
-  const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock });
+  const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock, requireEmailVerification: config.requireEmailVerification });
   return { accessTokens, sessions, accounts };
 }

@@ -13,7 +13,8 @@ import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
-import { createDemoRoutes, servesDemo } from './demo';
+import { createDemoRoutes, DEMO_LINK_PAGES, DEMO_OUTBOX_PATH, servesDemo } from './demo';
+import type { DevOutbox } from '../mail/outbox';
 
 export interface HttpDeps {
   config: Config;
@@ -24,6 +25,8 @@ export interface HttpDeps {
   logger: Logger;
   /** true when the storage answers (Storage.ping). */
   isStorageReady(): Promise<boolean>;
+  /** The dev outbox (development without SMTP_URL), served at /demo/outbox. */
+  outbox?: DevOutbox | null;
 }
 
 const MAX_USER_AGENT = 512;
@@ -58,7 +61,7 @@ function graphqlError(message: string, code: string) {
 export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
-  const demo = servesDemo(config) ? createDemoRoutes() : null;
+  const demo = servesDemo(config) ? createDemoRoutes(deps.outbox ?? null) : null;
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
@@ -157,6 +160,10 @@ export function createRequestHandler(deps: HttpDeps) {
           return;
         case '/demo':
         case '/demo/app.js':
+        case DEMO_LINK_PAGES[0]:
+        case DEMO_LINK_PAGES[1]:
+        case DEMO_LINK_PAGES[2]:
+        case DEMO_OUTBOX_PATH:
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;

@@ -11,6 +11,8 @@ export interface SecretKeys {
   readonly refreshDerivation: crypto.KeyObject;
   /** HMAC key for CSRF tokens. */
   readonly csrf: crypto.KeyObject;
+  /** HMAC key for mailed one-time tokens and codes at rest (src/tokens/one-time-token.ts). */
+  readonly oneTimeToken: crypto.KeyObject;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -22,5 +24,6 @@ export function deriveSecretKeys(secret: Buffer): SecretKeys {
     keyEncryption: derive(secret, 'signing-key-encryption'),
     refreshDerivation: crypto.createSecretKey(derive(secret, 'refresh-derivation')),
     csrf: crypto.createSecretKey(derive(secret, 'csrf')),
+    oneTimeToken: crypto.createSecretKey(derive(secret, 'one-time-token')),
   });
 }

@@ -65,6 +65,14 @@ export const permissionRules = {
     setUserDisabled: isAdmin,
     revokeSession: canEndSession,
     changePassword: isSignedIn,
+    requestEmailVerification: isSignedIn,
+    // The mailed token (or a code with its address) is the authority for these.
+    verifyEmail: allow,
+    requestPasswordReset: allow,
+    resetPassword: allow,
+    requestMagicLink: allow,
+    loginWithMagicLink: allow,
+    changeEmail: isSignedIn,
   },
   User: {
     id: allow,

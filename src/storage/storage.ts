@@ -1,6 +1,7 @@
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
 import type { AuditRepository } from './audit';
 import type { LimiterStore } from './rate-limits';
+import type { OneTimeTokenRepository } from './one-time-tokens';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
 import type { CopyCounts } from './postgres/copy-from-sqlite';
@@ -18,6 +19,8 @@ export interface Storage {
   readonly sessions: SessionRepository;
   readonly audit: AuditRepository;
   readonly signingKeys: SigningKeyRepository;
+  /** Mailed one-time tokens; `consume` acts on users and sessions in the same transaction. */
+  readonly oneTimeTokens: OneTimeTokenRepository;
   readonly limiterStore: LimiterStore;
   /** true when the database answers (for /readyz). */
   ping(): Promise<boolean>;

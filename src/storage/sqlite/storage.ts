@@ -10,6 +10,8 @@ import { createSqliteLimiterStore } from './rate-limits';
 import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
 import { createUserRepository } from './users';
+import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../one-time-tokens';
+import { createOneTimeTokenRepository } from './one-time-tokens';
 
 /** Sessions remembered by the viewer-state cache: ~1 KB each. */
 const VIEWER_CACHE_ENTRIES = 10_000;
@@ -44,6 +46,11 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
       sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
       audit: createAuditRepository(handle.db),
       signingKeys: createSigningKeyRepository(handle.db),
+      oneTimeTokens: invalidatingWrites(
+        createOneTimeTokenRepository(handle.db),
+        { reads: ONE_TIME_TOKEN_READS, keepingViewerStates: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
       limiterStore: createSqliteLimiterStore(handle.sqlite),
       async ping() {
         return handle.ping();
