@@ -20,12 +20,15 @@ export class MailSendError extends Error {
 
 export function createSmtpTransport(smtpUrl: string, options: { tlsCa?: string | Buffer; timeoutMs?: number } = {}): SmtpTransport {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const transport = nodemailer.createTransport(smtpUrl, {
+  // The URL goes in as `url` among the options: given as the first argument, nodemailer would
+  // read the second as message defaults and ignore the timeouts and the CA.
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
     ...(options.tlsCa ? { tls: { ca: options.tlsCa } } : {}),
-  } as Parameters<typeof nodemailer.createTransport>[1]);
+  } as Parameters<typeof nodemailer.createTransport>[0]);
   return {
     async send(mail) {
       try {
