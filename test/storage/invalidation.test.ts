@@ -4,6 +4,7 @@ import { methodNames } from '../../src/storage/invalidation';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../../src/storage/sessions';
 import type { Storage, StorageOptions } from '../../src/storage/storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES, type User } from '../../src/storage/users';
+import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES, type NewOneTimeToken } from '../../src/storage/one-time-tokens';
 import { DAY, HOUR } from '../support/clock';
 import { TEST_DIALECT } from '../support/dialect';
 import { insertSession, insertSessionWithToken, insertUser, openTestStorage } from '../support/storage';
@@ -22,13 +23,18 @@ interface Fixture {
 }
 
 type WriteCase = (storage: Storage, f: Fixture) => Promise<void>;
+type Repositories = 'users' | 'sessions' | 'oneTimeTokens';
+
+function oneTimeToken(user: User, id: string): NewOneTimeToken {
+  return { id, userId: user.id, purpose: 'VERIFY_EMAIL', email: user.email, linkHash: `link-${id}`, codeHash: `code-${id}`, createdAt: NOW, expiresAt: LATER };
+}
 
 /**
  * One call with valid arguments for every method of the users and sessions repositories that is
  * not a declared read. A method added to either repository fails the enumeration below until
  * it gets a case here (or is declared a read).
  */
-const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
+const WRITES: Record<Repositories, Record<string, WriteCase>> = {
   users: {
     async setRole(storage, f) {
       assert.equal((await storage.users.setRole(f.other.id, { role: 'ADMIN', at: NOW, audit: { type: 'ROLE_CHANGED' } })).kind, 'CHANGED');
@@ -53,6 +59,15 @@ const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, Write
       assert.deepEqual(await storage.sessions.pruneExpired(new Date(NOW.getTime() - DAY)), { sessions: 0, refreshTokens: 0 });
     },
   },
+  oneTimeTokens: {
+    async consume(storage, f) {
+      await storage.oneTimeTokens.issue(oneTimeToken(f.other, 'ott-consume'), { type: 'EMAIL_VERIFICATION_REQUESTED' });
+      assert.equal((await storage.oneTimeTokens.consume('ott-consume', NOW, { kind: 'VERIFY_EMAIL' }, { type: 'EMAIL_VERIFIED' })).kind, 'DONE');
+    },
+    async markEmailVerified(storage, f) {
+      assert.equal(await storage.oneTimeTokens.markEmailVerified(f.other.id, NOW, { type: 'EMAIL_VERIFIED' }), true);
+    },
+  },
 };
 
 /**
@@ -60,7 +75,7 @@ const WRITES: { users: Record<string, WriteCase>; sessions: Record<string, Write
  * session itself (the hardest case): afterwards the cache must still be served, and agree with
  * storage (see the test using KEEPING below).
  */
-const KEEPING: { users: Record<string, WriteCase>; sessions: Record<string, WriteCase> } = {
+const KEEPING: Record<Repositories, Record<string, WriteCase>> = {
   users: {
     async create(storage) {
       const user = await storage.users.create({ id: 'new', email: 'new@example.com', passwordHash: 'h', displayName: 'n', role: 'USER', createdAt: NOW }, { type: 'SIGNUP', userId: 'new' });
@@ -92,10 +107,23 @@ const KEEPING: { users: Record<string, WriteCase>; sessions: Record<string, Writ
       assert.equal(rotated, true);
     },
   },
+  oneTimeTokens: {
+    async issue(storage, f) {
+      await storage.oneTimeTokens.issue(oneTimeToken(f.watched, 'ott-issue'), { type: 'EMAIL_VERIFICATION_REQUESTED' });
+      assert.ok(await storage.oneTimeTokens.findByLinkHash('link-ott-issue'));
+    },
+    async pruneExpired(storage) {
+      assert.equal(await storage.oneTimeTokens.pruneExpired(NOW), 0);
+    },
+  },
 };
 
-const READS = { users: USER_READS as readonly string[], sessions: SESSION_READS as readonly string[] };
-const KEEPS = { users: USER_WRITES_KEEPING_VIEWER_STATES as readonly string[], sessions: SESSION_WRITES_KEEPING_VIEWER_STATES as readonly string[] };
+const READS: Record<Repositories, readonly string[]> = { users: USER_READS, sessions: SESSION_READS, oneTimeTokens: ONE_TIME_TOKEN_READS };
+const KEEPS: Record<Repositories, readonly string[]> = {
+  users: USER_WRITES_KEEPING_VIEWER_STATES,
+  sessions: SESSION_WRITES_KEEPING_VIEWER_STATES,
+  oneTimeTokens: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES,
+};
 
 /**
  * Proves, for one adapter, that every write to users and sessions invalidates the session
@@ -119,7 +147,7 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
   }
 
   describe(`every write to users and sessions invalidates the session check's cache: ${name}`, () => {
-    for (const repository of ['users', 'sessions'] as const) {
+    for (const repository of ['users', 'sessions', 'oneTimeTokens'] as const) {
       it(`${repository}: every method that is not a declared read is a write with a case here, and each invalidates`, async () => {
         const probe = await open({});
         const methods = methodNames(probe[repository]);
@@ -143,7 +171,7 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
       });
     }
 
-    for (const repository of ['users', 'sessions'] as const) {
+    for (const repository of ['users', 'sessions', 'oneTimeTokens'] as const) {
       it(`${repository}: a write declared keeping, done to the cached session itself, leaves the cache served and in agreement with storage`, async () => {
         for (const method of Object.keys(KEEPING[repository])) {
           const { storage, check, reads, fixture } = await warmed();
@@ -176,7 +204,7 @@ function describeInvalidation(name: string, open: (options: StorageOptions) => P
     it('every declared read is a method of its repository, and reading does not invalidate', async () => {
       const { storage, check, reads, fixture } = await warmed();
       try {
-        for (const repository of ['users', 'sessions'] as const) {
+        for (const repository of ['users', 'sessions', 'oneTimeTokens'] as const) {
           const methods = methodNames(storage[repository]);
           for (const read of READS[repository]) assert.ok(methods.includes(read), `${repository}.${read}`);
         }
