@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { PasswordHasher } from './password';
 import { isPlausiblePassword, parseEmail, parseNewPassword } from './account.input';
-import { AuditEventType, type AuditEventInput, type RequestOrigin } from '../audit/audit-event';
+import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, OneTimeTokenErrorReason, TokenErrorReason, type KeycardError } from '../errors';
 import type { Logger } from '../logger';
@@ -259,11 +259,6 @@ export function createEmailService(options: EmailServiceOptions) {
         await audit.record(new Date(clock.now()), { type: AuditEventType.EMAIL_SEND_FAILED, userId: user.id, actorId: user.id, ...origin, detail: { purpose: 'EMAIL_CHANGE_NOTICE' } });
       }
       return true;
-    },
-
-    /** The operator CLI's user:verify-email. */
-    async markVerified(userId: string, audited: Omit<AuditEventInput, 'type' | 'userId'>): Promise<boolean> {
-      return oneTimeTokens.markEmailVerified(userId, new Date(clock.now()), { type: AuditEventType.EMAIL_VERIFIED, userId, ...audited, detail: { via: 'cli' } });
     },
   };
 }
