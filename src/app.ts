@@ -11,6 +11,8 @@ import { createAuditService } from './audit/audit.service';
 import { withDeviceLimits, withRateLimits } from './abuse/limited-services';
 import { createDeviceService } from './devices/device.service';
 import { createRateLimits } from './abuse/rate-limits';
+import { createEmailService } from './accounts/email.service';
+import { createMailer, type Mailer } from './mail/mailer';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
@@ -42,6 +44,10 @@ export interface AppDeps {
   signingAlgorithm?: SigningAlgorithm;
   /** Create the first signing key when there is none. @default outside production only */
   createFirstSigningKey?: boolean;
+  /** A CA to trust for SMTP_URL's certificate besides the system's (tests with a self-signed server). */
+  smtpTlsCa?: string | Buffer;
+  /** Waits between send attempts of one mail. @default MAIL_RETRY_DELAYS_MS */
+  mailRetryDelaysMs?: readonly number[];
 }
 
 export interface App {
@@ -59,7 +65,9 @@ export interface App {
    * with METRICS_PORT set, also serves /metrics on config.host:METRICS_PORT (metricsUrl).
    */
   listen(): Promise<{ url: string; port: number; metricsUrl: string | null }>;
-  /** Deletes expired sessions and tokens and audit events past AUDIT_RETENTION; also runs every PRUNE_INTERVAL. */
+  /** The mail transport (SMTP, or the dev outbox); `idle()` waits for mail work done off the request path. */
+  readonly mailer: Mailer;
+    /** Deletes expired sessions and tokens and audit events past AUDIT_RETENTION; also runs every PRUNE_INTERVAL. */
   prune(): Promise<PruneResult>;
   /**
    * Graceful: stops accepting, lets requests in flight finish (at most SHUTDOWN_TIMEOUT, or
@@ -94,14 +102,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { audit } = storage;
-    const { accessTokens, sessions, accounts, apiTokens } = createCoreServices({
-      storage,
-      config,
-      clock,
-      keySet,
-      secretKeys,
-      hasher: deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency),
-    });
+    const hasher = deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency);
+    const { accessTokens, sessions, accounts, apiTokens } = createCoreServices({ storage, config, clock, keySet, secretKeys, hasher });
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const prometheus = config.metricsPort === null ? null : createPrometheusMetrics({ poolFigures: storage.poolFigures?.bind(storage) });
     const metrics: Metrics = prometheus ?? NO_METRICS;
@@ -117,16 +119,32 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       clients: config.deviceClients,
       appUrl: config.appUrl,
     });
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, production: config.production, logger, tlsCa: deps.smtpTlsCa, retryDelaysMs: deps.mailRetryDelaysMs });
+    const email = createEmailService({
+      users: storage.users,
+      oneTimeTokens: storage.oneTimeTokens,
+      audit,
+      sessions,
+      hasher,
+      clock,
+      mailer,
+      limits,
+      logger,
+      tokenKey: secretKeys.oneTimeToken,
+      appUrl: config.appUrl,
+    });
     const services: Services = {
       accounts: limited.accounts,
       sessions: limited.sessions,
       audit: createAuditService({ audit }),
       devices: withDeviceLimits(devices, limits),
       apiTokens,
+      email,
     };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
       await storage.deviceAuthorizations.pruneExpired(new Date(clock.now()));
+      await storage.oneTimeTokens.pruneExpired(new Date(clock.now()));
       // Revoked and expired API tokens are dead for good: only their audit events stay.
       await storage.apiTokens.pruneExpired(new Date(clock.now()));
       await limits.clearExpired();
@@ -151,7 +169,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
           logger,
         })
       : null;
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping(), oauth });
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping(), oauth, outbox: mailer.outbox });
     const drainer = trackInFlight(server);
     const metricsServer = prometheus ? createMetricsServer(prometheus.registry, logger) : null;
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });
@@ -171,6 +189,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       storage,
       server,
       metrics,
+      mailer,
       prune,
       async listen() {
         const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -198,6 +217,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
           });
         }
         await apollo.stop();
+        await mailer.close();
         // SQLite: flushes the group commit and checkpoints the WAL; PostgreSQL: ends the pool.
         await storage.close();
       },

@@ -9,9 +9,6 @@ import type { RateLimitSettings } from './abuse/rate-limits';
  * accepts (contract.md, "Running it"); a secret's value is never repeated.
  */
 
-/** The demo web app served by `npm run dev` (src/http/demo.ts). */
-export const DEFAULT_APP_URL = 'http://127.0.0.1:4000/demo';
-
 export const DEV_SECRET = 'keycard-development-secret-do-not-use-in-production-0123456789';
 
 /**
@@ -202,12 +199,6 @@ const envSchema = z.object({
   AUDIT_RETENTION: duration(SECOND, { examples: '30d, 90d or 365d' }).prefault('90d'),
   JWT_ALG: oneOf(SIGNING_ALGORITHMS).default('ES256'),
   KEYS_RELOAD_INTERVAL: duration(SECOND, { max: MAX_TIMER_DELAY_MS, examples: '30s, 5m or 1h' }).prefault('30s'),
-  // Rotating more often than hourly only grows the JWKS: each key stays published for
-  // ACCESS_TOKEN_TTL after the next one takes over.
-  APP_URL: z
-    .string()
-    .transform((value, ctx) => (/^https?:\/\/[^\s/]+(\/[^\s?#]*)?$/.test(value.trim()) ? value.trim().replace(/\/+$/, '') : refuse(ctx, 'must be the http(s) URL of the web app, such as https://app.example.com', value)))
-    .optional(),
   OAUTH_DEVICE_CLIENTS: z
     .string()
     .default('')
@@ -219,6 +210,8 @@ const envSchema = z.object({
       const bad = ids.find((id) => !/^[A-Za-z0-9._~-]{1,100}$/.test(id));
       return bad === undefined ? ids : refuse(ctx, 'must be a comma-separated list of client ids (letters, digits and . _ ~ -), such as tv-app,keycard-cli', value);
     }),
+  // Rotating more often than hourly only grows the JWKS: each key stays published for
+  // ACCESS_TOKEN_TTL after the next one takes over.
   KEY_ROTATION_INTERVAL: z
     .string()
     .default('off')
@@ -228,6 +221,23 @@ const envSchema = z.object({
       if (parsed === null || parsed < HOUR) return refuse(ctx, `must be off or ${durationRequirement(HOUR, undefined, '1d, 7d or 30d')}`, value);
       return parsed;
     }),
+  // Accounts by email (README, "Email").
+  APP_URL: z.string().transform((value, ctx) => {
+    const text = value.trim().replace(/\/+$/, '');
+    return /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(text) ? text : refuse(ctx, 'must be the http:// or https:// URL of the web app that mailed links and the device page open, such as https://app.example.com', value);
+  }).optional(),
+  SMTP_URL: z
+    .string()
+    .transform((value, ctx) =>
+      /^smtps?:\/\/[^\s/]+(:\d+)?\/?(\?\S*)?$/.test(value.trim())
+        ? value.trim()
+        : refuse(ctx, 'must be smtp://user:password@host:port (STARTTLS when the server offers it) or smtps://user:password@host:port (TLS from the start)', withoutCredentials(value)),
+    )
+    .optional(),
+  MAIL_FROM: text('must be a sender address, such as Keycard <no-reply@example.com>', { trim: true })
+    .transform((value, ctx) => (/^[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>$|^[^\s<>@]+@[^\s<>@]+$/.test(value) ? value : refuse(ctx, 'must be a sender address, such as Keycard <no-reply@example.com>', value)))
+    .default('Keycard <no-reply@localhost>'),
+  REQUIRE_EMAIL_VERIFICATION: flag.default(false),
 });
 
 /** Every environment variable Keycard reads. */
@@ -283,10 +293,15 @@ export interface Config {
   readonly keysReloadIntervalMs: number;
   /** Automatic signing key rotation period; null = only `keys:rotate`. */
   readonly keyRotationIntervalMs: number | null;
-  /** APP_URL without a trailing slash: the web app that the device page (APP_URL/device) lives in. */
+  /** APP_URL without a trailing slash: the web app that email links open and whose /device page approves devices. */
   readonly appUrl: string;
   /** OAUTH_DEVICE_CLIENTS: the client_ids allowed to start the device flow (RFC 8628). */
   readonly deviceClients: readonly string[];
+  /** SMTP_URL as given (it may carry credentials: never log it); null = the dev outbox, or no email in production. */
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  /** Login and refresh of an account whose address is not verified answer EMAIL_NOT_VERIFIED. */
+  readonly requireEmailVerification: boolean;
 }
 
 // Never echo the secret: its messages say what was wrong with it, not what it was.
@@ -364,9 +379,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
 
-  if (production && e.APP_URL === undefined && e.OAUTH_DEVICE_CLIENTS.length > 0) {
-    throw new ConfigError('APP_URL', 'is required in production when OAUTH_DEVICE_CLIENTS is set: it is the web app whose /device page approves devices');
+  // Mailed links and the device page's verification_uri must open the real web app (contract.md, "More configuration").
+  const needsAppUrl = [e.SMTP_URL !== undefined && 'SMTP_URL', e.OAUTH_DEVICE_CLIENTS.length > 0 && 'OAUTH_DEVICE_CLIENTS'].filter(Boolean);
+  if (production && e.APP_URL === undefined && needsAppUrl.length > 0) {
+    throw new ConfigError('APP_URL', `is required in production when ${needsAppUrl.join(' or ')} is set: it is the web app that mailed links and the device page open, such as https://app.example.com`);
   }
+  if (production && e.REQUIRE_EMAIL_VERIFICATION && e.SMTP_URL === undefined) {
+    throw new ConfigError('REQUIRE_EMAIL_VERIFICATION', 'needs SMTP_URL in production: without mail nobody could verify an address, so nobody could sign in');
+  }
+  // The demo page is where development links land; 0.0.0.0 listens everywhere but is no address to open.
+  const linkHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
 
   return Object.freeze({
     env: e.NODE_ENV,
@@ -411,7 +433,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jwtAlgorithm: e.JWT_ALG,
     keysReloadIntervalMs: e.KEYS_RELOAD_INTERVAL,
     keyRotationIntervalMs: e.KEY_ROTATION_INTERVAL,
-    appUrl: e.APP_URL ?? DEFAULT_APP_URL,
+    appUrl: e.APP_URL ?? `${e.TLS_CERT_FILE ? 'https' : 'http'}://${linkHost}:${e.PORT}/demo`,
     deviceClients: Object.freeze([...e.OAUTH_DEVICE_CLIENTS]),
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
+    requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
   });
 }

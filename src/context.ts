@@ -3,6 +3,7 @@ import type { Clock } from './clock';
 import type { AccountService } from './accounts/account.service';
 import type { AuditService } from './audit/audit.service';
 import type { DeviceService } from './devices/device.service';
+import type { EmailService } from './accounts/email.service';
 import type { TokenErrorReason } from './errors';
 import type { RequestObservation } from './http/request-log';
 import type { SessionService, Viewer } from './sessions/session.service';
@@ -14,6 +15,7 @@ export interface Services {
   audit: AuditService;
   devices: DeviceService;
   apiTokens: ApiTokenService;
+  email: EmailService;
 }
 
 /** What a resolver may learn about and do to the HTTP exchange. */

@@ -63,7 +63,8 @@ export function createCoreServices({ storage, config, clock, keySet, secretKeys,
     refreshDerivationKey: secretKeys.refreshDerivation,
     csrfKey: secretKeys.csrf,
     authenticateApiToken: (token) => apiTokens.authenticate(token),
+    requireEmailVerification: config.requireEmailVerification,
   });
-  const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock });
+  const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock, requireEmailVerification: config.requireEmailVerification });
   return { accessTokens, sessions, accounts, apiTokens };
 }

@@ -15,8 +15,10 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  INVALID_ONE_TIME_TOKEN: 'INVALID_ONE_TIME_TOKEN',
+  EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -42,6 +44,12 @@ export const ForbiddenReason = {
   SESSION_REQUIRED: 'SESSION_REQUIRED',
   API_TOKEN_LIMIT: 'API_TOKEN_LIMIT',
 } as const;
+export const OneTimeTokenErrorReason = {
+  EXPIRED: 'EXPIRED',
+  USED: 'USED',
+  UNKNOWN: 'UNKNOWN',
+} as const;
+export type OneTimeTokenErrorReason = (typeof OneTimeTokenErrorReason)[keyof typeof OneTimeTokenErrorReason];
 
 /** A GraphQL error whose code is one of ours. Only these reach a client with their message. */
 export class KeycardError extends GraphQLError {
@@ -69,11 +77,11 @@ export const errors = {
     new KeycardError(ErrorCode.RATE_LIMITED, 'Too many attempts. Try again later.', {
       retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
     }),
-  /** The database stayed locked (or could not be written) for the bounded wait: nothing was changed, try again. */
-  serviceUnavailable: (retryAfterSeconds: number) =>
-    new KeycardError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is busy. Try again shortly.', {
-      retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
-    }),
+  invalidOneTimeToken: (reason: OneTimeTokenErrorReason) =>
+    new KeycardError(ErrorCode.INVALID_ONE_TIME_TOKEN, oneTimeTokenMessages[reason], { reason }),
+  emailNotVerified: () => new KeycardError(ErrorCode.EMAIL_NOT_VERIFIED, 'Verify your email address first: use the link or code mailed to you.'),
+  serviceUnavailable: (retryAfterSeconds: number, message = 'The service is unavailable for now. Try again later.') =>
+    new KeycardError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)) }),
   internal: () => new KeycardError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'),
 };
 
@@ -91,4 +99,10 @@ const refreshMessages: Record<RefreshErrorReason, string> = {
   REVOKED: 'The refresh token is not valid. Sign in again.',
   REUSED: 'The refresh token is not valid. Sign in again.',
   UNKNOWN: 'The refresh token is not valid. Sign in again.',
+};
+
+const oneTimeTokenMessages: Record<OneTimeTokenErrorReason, string> = {
+  EXPIRED: 'This link or code has expired. Ask for a new one.',
+  USED: 'This link or code has already been used or replaced by a newer one. Ask for a new one.',
+  UNKNOWN: 'This link or code is not valid.',
 };

@@ -36,6 +36,19 @@ describe('configuration', () => {
     assert.deepEqual(config.deviceClients, []);
     assert.equal(oauthIssuer(config) !== null, false);
     assert.ok(Object.isFrozen(config));
+    assert.equal(config.appUrl, 'http://127.0.0.1:4000/demo');
+    assert.equal(config.smtpUrl, null);
+    assert.equal(config.mailFrom, 'Keycard <no-reply@localhost>');
+    assert.equal(config.requireEmailVerification, false);
+  });
+
+  it('email: APP_URL loses its trailing slash, the development default follows HOST and PORT, production starts without SMTP_URL', () => {
+    assert.equal(loadConfig({ APP_URL: 'https://app.example.com/' }).appUrl, 'https://app.example.com');
+    assert.equal(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).appUrl, 'http://127.0.0.1:8080/demo');
+    const production = loadConfig({ NODE_ENV: 'production', KEYCARD_SECRET: STRONG });
+    assert.equal(production.smtpUrl, null);
+    const mailing = loadConfig({ NODE_ENV: 'production', KEYCARD_SECRET: STRONG, SMTP_URL: 'smtp://u:p@mail.example.com:587', APP_URL: 'https://app.example.com', REQUIRE_EMAIL_VERIFICATION: 'true' });
+    assert.deepEqual([mailing.smtpUrl, mailing.requireEmailVerification], ['smtp://u:p@mail.example.com:587', true]);
   });
 
   it('APP_URL loses its trailing slash; OAUTH_DEVICE_CLIENTS is a trimmed list; a URL issuer turns the OAuth endpoints on', () => {
@@ -206,8 +219,21 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ['JWT_ALG', { JWT_ALG: 'HS256' }, 'JWT_ALG must be one of ES256, RS256, PS256 (got "HS256")'],
   ['KEYS_RELOAD_INTERVAL', { KEYS_RELOAD_INTERVAL: '100ms' }, 'KEYS_RELOAD_INTERVAL must be a duration from 1s to 24d, such as 30s, 5m or 1h (got "100ms")'],
   ['KEY_ROTATION_INTERVAL', { KEY_ROTATION_INTERVAL: '10m' }, 'KEY_ROTATION_INTERVAL must be off or a duration of at least 1h, such as 1d, 7d or 30d (got "10m")'],
-  ['APP_URL', { APP_URL: 'app.example.com' }, 'APP_URL must be the http(s) URL of the web app, such as https://app.example.com (got "app.example.com")'],
-  ['APP_URL', { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_DEVICE_CLIENTS: 'tv' }, 'APP_URL is required in production when OAUTH_DEVICE_CLIENTS is set: it is the web app whose /device page approves devices'],
+  ['APP_URL', { APP_URL: 'app.example.com' }, 'APP_URL must be the http:// or https:// URL of the web app that mailed links and the device page open, such as https://app.example.com (got "app.example.com")'],
+  ['APP_URL', { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, SMTP_URL: 'smtps://mail.example.com' }, 'APP_URL is required in production when SMTP_URL is set: it is the web app that mailed links and the device page open, such as https://app.example.com'],
+  [
+    'SMTP_URL',
+    { SMTP_URL: 'http://user:pw@mail.example.com' },
+    'SMTP_URL must be smtp://user:password@host:port (STARTTLS when the server offers it) or smtps://user:password@host:port (TLS from the start) (got "http://…@mail.example.com")',
+  ],
+  ['MAIL_FROM', { MAIL_FROM: 'Keycard <nobody>' }, 'MAIL_FROM must be a sender address, such as Keycard <no-reply@example.com> (got "Keycard <nobody>")'],
+  ['REQUIRE_EMAIL_VERIFICATION', { REQUIRE_EMAIL_VERIFICATION: 'maybe' }, 'REQUIRE_EMAIL_VERIFICATION must be true or false, or 1/0, yes/no, on/off (got "maybe")'],
+  [
+    'REQUIRE_EMAIL_VERIFICATION',
+    { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, REQUIRE_EMAIL_VERIFICATION: 'true' },
+    'REQUIRE_EMAIL_VERIFICATION needs SMTP_URL in production: without mail nobody could verify an address, so nobody could sign in',
+  ],
+  ['APP_URL', { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_DEVICE_CLIENTS: 'tv' }, 'APP_URL is required in production when OAUTH_DEVICE_CLIENTS is set: it is the web app that mailed links and the device page open, such as https://app.example.com'],
   ['OAUTH_DEVICE_CLIENTS', { OAUTH_DEVICE_CLIENTS: 'tv,my cli' }, 'OAUTH_DEVICE_CLIENTS must be a comma-separated list of client ids (letters, digits and . _ ~ -), such as tv-app,keycard-cli (got "tv,my cli")'],
 ];
 

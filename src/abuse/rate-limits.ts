@@ -70,6 +70,15 @@ export function createRateLimits(options: RateLimitsOptions) {
   const userCodeUser = createAttemptLimiter(store, { name: 'USER_CODE_USER', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const userCodeIp = createAttemptLimiter(store, { name: 'USER_CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.oauthPerIp, windowMs });
+  // Mail requests: a mailbox must not be flooded, nor the sender's reputation burnt. Per address
+  // as many as failed logins per account, per IP as many as logins per IP.
+  const mailAddress = createAttemptLimiter(store, { name: 'MAIL_ADDRESS', points: settings.loginPerAccount, windowMs });
+  const mailIp = createAttemptLimiter(store, { name: 'MAIL_IP', points: settings.loginPerIp, windowMs });
+  // Wrong codes, per address and per IP, with the login back-off: with 5 per 15 minutes and a
+  // block that doubles up to LOGIN_BLOCK_MAX, a day of guessing tries well under 500 of the
+  // 31^8 (~8.5e11) codes (src/tokens/one-time-token.ts).
+  const codeAddress = createAttemptLimiter(store, { name: 'CODE_ADDRESS', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const codeIp = createAttemptLimiter(store, { name: 'CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -193,6 +202,32 @@ export function createRateLimits(options: RateLimitsOptions) {
     /** Counts every request to an /oauth/* endpoint per IP; over the limit, RATE_LIMITED (the endpoint answers 429). */
     async oauth(origin: RequestOrigin): Promise<void> {
       await take(oauthIp, ipKey(origin), origin);
+    },
+
+    /** Counts every mail request (verification, reset, magic link, email change) per address and per IP. */
+    async mailRequest(normalizedEmail: string, origin: RequestOrigin): Promise<void> {
+      await take(mailIp, ipKey(origin), origin);
+      await take(mailAddress, accountKey(normalizedEmail), origin);
+    },
+
+    /**
+     * Counts code attempts per address and per IP. Only a wrong code keeps its points; the right
+     * one clears the address's record and gives the IP its point back.
+     */
+    async codeAttempt<T>(normalizedEmail: string, origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      const address = accountKey(normalizedEmail);
+      await take(codeIp, ip, origin);
+      await take(codeAddress, address, origin);
+      let result: T;
+      try {
+        result = await attempt();
+      } catch (error) {
+        if (!isCode(error, ErrorCode.INVALID_ONE_TIME_TOKEN)) await Promise.all([codeIp.refund(ip), codeAddress.refund(address)]);
+        throw error;
+      }
+      await Promise.all([codeIp.refund(ip), codeAddress.reset(address)]);
+      return result;
     },
 
     clearExpired: () => store.clearExpired(),

@@ -24,6 +24,8 @@ export interface AccountServiceOptions {
   sessions: SessionService;
   hasher: PasswordHasher;
   clock: Clock;
+  /** REQUIRE_EMAIL_VERIFICATION: the right password of an unverified account answers EMAIL_NOT_VERIFIED. */
+  requireEmailVerification?: boolean;
 }
 
 export type SignedIn = { user: User; tokens: IssuedTokens };
@@ -80,6 +82,10 @@ export function createAccountService(options: AccountServiceOptions) {
       if (user.disabledAt !== null) {
         await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'ACCOUNT_DISABLED' } });
         throw errors.accountDisabled();
+      }
+      if (options.requireEmailVerification && user.emailVerifiedAt === null) {
+        await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'EMAIL_NOT_VERIFIED' } });
+        throw errors.emailNotVerified();
       }
       // The one moment the password is known: bring a hash made with older parameters up to date.
       if (hasher.needsRehash(user.passwordHash)) {

@@ -14,6 +14,7 @@ import { migrateCommand } from './commands/migrate';
 import { tokensPruneCommand } from './commands/tokens-prune';
 import { userCreateCommand } from './commands/user-create';
 import { userSetRoleCommand } from './commands/user-set-role';
+import { userVerifyEmailCommand } from './commands/user-verify-email';
 import { createCliContext } from './context';
 
 /** `npm run cli -- <command>`: operator commands on the database of DATABASE_URL, no HTTP server. */
@@ -23,6 +24,7 @@ const COMMANDS: readonly CliCommand[] = [
   userCreateCommand,
   userSetRoleCommand,
   apiTokenCreateCommand,
+  userVerifyEmailCommand,
   keysRotateCommand,
   keysListCommand,
   tokensPruneCommand,

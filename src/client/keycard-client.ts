@@ -6,6 +6,13 @@ import {
   DenyDeviceDocument,
   DeviceRequestDocument,
   CreateApiTokenDocument,
+  ChangeEmailDocument,
+  LoginWithMagicLinkDocument,
+  RequestEmailVerificationDocument,
+  RequestMagicLinkDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
+  VerifyEmailDocument,
   LoginDocument,
   LogoutAllDocument,
   LogoutDocument,
@@ -92,6 +99,20 @@ export interface KeycardClient {
   apiTokens(): Promise<ApiTokenInfo[] | null>;
   /** Revokes an API token by id; false if it was already revoked. */
   revokeApiToken(id: string): Promise<boolean>;
+  /** Mails the signed-in user a link and a code to verify their address. */
+  requestEmailVerification(): Promise<boolean>;
+  /** A link token, or a code (with the address it was mailed to, unless signed in as its owner). */
+  verifyEmail(token: string, email?: string): Promise<boolean>;
+  /** Always true: says nothing about whether the address has an account. */
+  requestPasswordReset(email: string): Promise<boolean>;
+  /** Ends every session of the user, this client's included: sign in again afterwards. */
+  resetPassword(token: string, newPassword: string, email?: string): Promise<boolean>;
+  /** Always true: says nothing about whether the address has an account. */
+  requestMagicLink(email: string): Promise<boolean>;
+  /** Signs in with a magic link token or code, like login. */
+  loginWithMagicLink(token: string, email?: string): Promise<AuthPayload>;
+  /** Needs the current password; the address changes once the new one is verified. */
+  changeEmail(newEmail: string, currentPassword: string): Promise<boolean>;
   /**
    * Any typed document, with the access token and the refresh-on-expiry retry. Returns data and
    * errors as the server sent them, since GraphQL keeps partial data next to field errors.
@@ -252,6 +273,39 @@ export function createKeycardClient(options: KeycardClientOptions): KeycardClien
 
     async revokeApiToken(id) {
       return dataOrThrow(await authorized(RevokeApiTokenDocument, { id })).revokeApiToken;
+    },
+
+    async requestEmailVerification() {
+      return dataOrThrow(await authorized(RequestEmailVerificationDocument, {})).requestEmailVerification;
+    },
+
+    async verifyEmail(token, email) {
+      // Signed in, the bearer lets a code default to this user's address.
+      return dataOrThrow(await authorized(VerifyEmailDocument, { token, email: email ?? null })).verifyEmail;
+    },
+
+    async requestPasswordReset(email) {
+      return dataOrThrow(await send(RequestPasswordResetDocument, { email }, null)).requestPasswordReset;
+    },
+
+    async resetPassword(token, newPassword, email) {
+      const reset = dataOrThrow(await send(ResetPasswordDocument, { token, newPassword, email: email ?? null }, null)).resetPassword;
+      // Every session of the user ended, this one's too.
+      await forget();
+      return reset;
+    },
+
+    async requestMagicLink(email) {
+      return dataOrThrow(await send(RequestMagicLinkDocument, { email }, null)).requestMagicLink;
+    },
+
+    async loginWithMagicLink(token, email) {
+      const result = await send(LoginWithMagicLinkDocument, { token, email: email ?? null, delivery: mode === 'cookie' ? 'COOKIE' : 'BODY' }, null);
+      return adopt(dataOrThrow(result).loginWithMagicLink);
+    },
+
+    async changeEmail(newEmail, currentPassword) {
+      return dataOrThrow(await authorized(ChangeEmailDocument, { newEmail, currentPassword })).changeEmail;
     },
 
     request: authorized,

@@ -167,6 +167,85 @@ async function restore(): Promise<void> {
   await showMe();
 }
 
+/** The pages mailed links open (src/http/demo.ts, DEMO_LINK_PAGES). */
+const LINK_PAGES = {
+  'verify-email': { title: 'Verify your email address', explain: 'Press Confirm to verify the address this link was mailed to.' },
+  'reset-password': { title: 'Choose a new password', explain: 'Choose a new password and press Confirm. Every session of the account ends.' },
+  'magic-link': { title: 'Sign in', explain: 'Press Confirm to sign in as the account this link was mailed to.' },
+} as const;
+type LinkPage = keyof typeof LINK_PAGES;
+
+function linkPageOf(pathname: string): LinkPage | null {
+  const page = pathname.replace(/^\/demo\//, '');
+  return page in LINK_PAGES ? (page as LinkPage) : null;
+}
+
+/**
+ * A mailed link's page: it shows what will happen and waits for the person to press Confirm.
+ * Nothing is used on load, so a mail scanner that fetches the link spends nothing (contract.md,
+ * "Email links and one-time tokens").
+ */
+function startLinkPage(page: LinkPage): void {
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  element('link-page').hidden = false;
+  element('link-title').textContent = LINK_PAGES[page].title;
+  element('link-explain').textContent = LINK_PAGES[page].explain;
+  element('link-password').hidden = page !== 'reset-password';
+  onSubmit('link-form', async (form) => {
+    const done = (text: string) => {
+      element('link-result').textContent = text;
+      document.body.dataset.linkResult = 'done';
+    };
+    if (page === 'verify-email') {
+      await client.verifyEmail(token);
+      done('Your email address is verified.');
+    } else if (page === 'reset-password') {
+      await client.resetPassword(token, String(new FormData(form).get('newPassword') ?? ''));
+      done('Your password is changed. Every session ended: sign in with the new password.');
+      showSignedOut();
+    } else {
+      await client.loginWithMagicLink(token);
+      done('You are signed in.');
+      await showMe();
+    }
+    element('link-form').hidden = true;
+  });
+}
+
+/** The dev outbox (GET /demo/outbox), when the server has one. Links open here, on this origin. */
+async function startOutbox(): Promise<void> {
+  const response = await fetch('/demo/outbox');
+  if (!response.ok) return;
+  element('outbox').hidden = false;
+  onClick('show-outbox', async () => {
+    const { mails } = (await (await fetch('/demo/outbox')).json()) as { mails: Array<{ id: number; to: string; subject: string; text: string; link: string | null }> };
+    element('outbox-list').replaceChildren(
+      ...mails.map((mail) => {
+        const item = document.createElement('li');
+        item.dataset.to = mail.to;
+        const heading = document.createElement('strong');
+        heading.textContent = `${mail.subject} — to ${mail.to}`;
+        const body = document.createElement('pre');
+        body.textContent = mail.text;
+        item.append(heading, body);
+        if (mail.link) {
+          // APP_URL may name another host or port: open the same page of this demo.
+          const url = new URL(mail.link);
+          const page = linkPageOf(url.pathname.replace(/^.*\/(verify-email|reset-password|magic-link)$/, '/demo/$1'));
+          if (page) {
+            const anchor = document.createElement('a');
+            anchor.href = `/demo/${page}${url.search}`;
+            anchor.textContent = 'Open the link';
+            anchor.className = 'outbox-link';
+            item.append(anchor);
+          }
+        }
+        return item;
+      }),
+    );
+  });
+}
+
 function start(): void {
   onSubmit('signup-form', async (form) => {
     await client.signup(formValues(form));
@@ -195,6 +274,24 @@ function start(): void {
     await client.logoutAll();
     showSignedOut();
   });
+  onClick('request-verification', async () => {
+    await client.requestEmailVerification();
+    element('status').textContent = 'A verification link is on its way.';
+  });
+  const mailRequest = element<HTMLFormElement>('mail-request-form');
+  mailRequest.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const kind = ((event as SubmitEvent).submitter as HTMLButtonElement | null)?.value;
+    const email = String(new FormData(mailRequest).get('email') ?? '');
+    void act(async () => {
+      if (kind === 'magic') await client.requestMagicLink(email);
+      else await client.requestPasswordReset(email);
+      element('status').textContent = 'If an account has this address, a mail is on its way.';
+    });
+  });
+  const linkPage = linkPageOf(location.pathname);
+  if (linkPage) startLinkPage(linkPage);
+  void act(startOutbox);
   void act(async () => {
     await restore();
     await showDeviceFromAddress();

@@ -17,6 +17,16 @@ export const DEMO_PAGE_HTML = `<!doctype html>
     <p id="status" role="status">Loading…</p>
     <p id="error" role="alert"></p>
 
+    <section id="link-page" hidden>
+      <h2 id="link-title"></h2>
+      <p id="link-explain"></p>
+      <form id="link-form">
+        <label id="link-password" hidden>New password <input name="newPassword" type="password" autocomplete="new-password"></label>
+        <button id="link-confirm" type="submit">Confirm</button>
+      </form>
+      <p id="link-result" role="status"></p>
+    </section>
+
     <section id="signed-out" hidden>
       <h2>Sign up</h2>
       <form id="signup-form">
@@ -31,6 +41,12 @@ export const DEMO_PAGE_HTML = `<!doctype html>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Log in</button>
       </form>
+      <h2>Forgot your password, or sign in by mail</h2>
+      <form id="mail-request-form">
+        <label>Email <input name="email" type="email" autocomplete="email" required></label>
+        <button id="request-reset" type="submit" name="kind" value="reset">Mail me a reset link</button>
+        <button id="request-magic" type="submit" name="kind" value="magic">Mail me a sign-in link</button>
+      </form>
     </section>
 
     <section id="signed-in" hidden>
@@ -40,6 +56,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
       <button id="list-sessions" type="button">List sessions</button>
       <button id="logout" type="button">Log out</button>
       <button id="logout-all" type="button">Log out everywhere</button>
+      <button id="request-verification" type="button">Mail me a verification link</button>
       <h2>Sessions</h2>
       <ul id="sessions"></ul>
 
@@ -58,6 +75,13 @@ export const DEMO_PAGE_HTML = `<!doctype html>
         </div>
         <p id="device-result" role="status"></p>
       </section>
+    </section>
+
+    <section id="outbox" hidden>
+      <h2>Dev outbox</h2>
+      <p>Without SMTP_URL, mails stay here (development only). Open a link as the person who got the mail would.</p>
+      <button id="show-outbox" type="button">Show the outbox</button>
+      <ul id="outbox-list"></ul>
     </section>
   </main>
 </body>

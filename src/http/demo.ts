@@ -2,9 +2,20 @@ import fs from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Config } from '../config';
+import type { DevOutbox } from '../mail/outbox';
 import { DEMO_PAGE_HTML } from './demo-page';
 
 export const DEMO_PATHS = ['/demo', '/demo/app.js', '/demo/device'] as const;
+
+/**
+ * The pages mailed links open (APP_URL defaults to /demo in development): the same page, which
+ * shows a confirm button and calls the mutation only when the person presses it, so a mail
+ * scanner that fetches the link uses nothing.
+ */
+export const DEMO_LINK_PAGES = ['/demo/verify-email', '/demo/reset-password', '/demo/magic-link'] as const;
+
+/** The dev outbox as JSON: only while there is one (development without SMTP_URL). */
+export const DEMO_OUTBOX_PATH = '/demo/outbox';
 
 /**
  * The page's script, bundled with the client SDK by `npm run build` (scripts/build-demo.js).
@@ -25,7 +36,7 @@ export function servesDemo(config: Pick<Config, 'production'>): boolean {
 const DEMO_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The development demo (GET /demo): the SDK in cookie mode, in a real page. */
-export function createDemoRoutes() {
+export function createDemoRoutes(outbox: DevOutbox | null = null) {
   function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
     res.writeHead(status, {
       'content-type': contentType,
@@ -43,8 +54,16 @@ export function createDemoRoutes() {
         return;
       }
       // /demo/device is where the device flow's verification_uri points (APP_URL/device): the same page, its device section prefilled from ?user_code=.
-      if (pathname === '/demo' || pathname === '/demo/device') {
+      if (pathname === '/demo' || pathname === '/demo/device' || (DEMO_LINK_PAGES as readonly string[]).includes(pathname)) {
         send(res, 200, 'text/html; charset=utf-8', DEMO_PAGE_HTML);
+        return;
+      }
+      if (pathname === DEMO_OUTBOX_PATH) {
+        if (!outbox) {
+          send(res, 404, 'application/json; charset=utf-8', JSON.stringify({ error: 'no dev outbox: SMTP_URL is set' }));
+          return;
+        }
+        send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ mails: outbox.list() }));
         return;
       }
       // Read on each request, so a rebuild shows up without a restart (development only).

@@ -15,7 +15,8 @@ import type { Metrics } from '../metrics';
 import { BodyTooLargeError, readBody, RequestAbortedError } from './body';
 import { clientIp } from './client-ip';
 import { applyCors } from './cors';
-import { createDemoRoutes, servesDemo } from './demo';
+import { createDemoRoutes, DEMO_LINK_PAGES, DEMO_OUTBOX_PATH, servesDemo } from './demo';
+import type { DevOutbox } from '../mail/outbox';
 import type { OAuthRouter } from './oauth/router';
 import { observeRequest, type RequestObservation } from './request-log';
 
@@ -31,6 +32,8 @@ export interface HttpDeps {
   isStorageReady(): Promise<boolean>;
   /** The /oauth/* endpoints and their metadata; null when JWT_ISSUER is not a URL (they answer 404). */
   oauth?: OAuthRouter | null;
+  /** The dev outbox (development without SMTP_URL), served at /demo/outbox. */
+  outbox?: DevOutbox | null;
 }
 
 const MAX_USER_AGENT = 512;
@@ -68,7 +71,7 @@ const GRAPHQL_METHODS = new Set(['GET', 'POST', 'OPTIONS']);
 export function createRequestHandler(deps: HttpDeps) {
   const { config, apollo, services, keySet, logger, clock } = deps;
   const corsOrigins = new Set(config.corsOrigins);
-  const demo = servesDemo(config) ? createDemoRoutes() : null;
+  const demo = servesDemo(config) ? createDemoRoutes(deps.outbox ?? null) : null;
 
   async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string, observation: RequestObservation): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
@@ -182,6 +185,10 @@ export function createRequestHandler(deps: HttpDeps) {
         case '/demo':
         case '/demo/app.js':
         case '/demo/device':
+        case DEMO_LINK_PAGES[0]:
+        case DEMO_LINK_PAGES[1]:
+        case DEMO_LINK_PAGES[2]:
+        case DEMO_OUTBOX_PATH:
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;

@@ -13,6 +13,8 @@ export interface SecretKeys {
   readonly csrf: crypto.KeyObject;
   /** HMAC key for device user codes at rest: ~37 bits are too few for a bare hash (src/tokens/device-code.ts). */
   readonly userCode: crypto.KeyObject;
+  /** HMAC key for mailed one-time tokens and codes at rest (src/tokens/one-time-token.ts). */
+  readonly oneTimeToken: crypto.KeyObject;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -25,5 +27,6 @@ export function deriveSecretKeys(secret: Buffer): SecretKeys {
     refreshDerivation: crypto.createSecretKey(derive(secret, 'refresh-derivation')),
     csrf: crypto.createSecretKey(derive(secret, 'csrf')),
     userCode: crypto.createSecretKey(derive(secret, 'device-user-code')),
+    oneTimeToken: crypto.createSecretKey(derive(secret, 'one-time-token')),
   });
 }

@@ -149,6 +149,14 @@ export const policyTable = {
     revokeApiToken: field(canRevokeApiToken, 'write:sessions'),
     approveDevice: field(isSignedIn, SESSION),
     denyDevice: field(isSignedIn, SESSION),
+    requestEmailVerification: field(isSignedIn, SESSION),
+    // The mailed token (or a code with its address) is the authority for these.
+    verifyEmail: field(anyone, null),
+    requestPasswordReset: field(anyone, null),
+    resetPassword: field(anyone, null),
+    requestMagicLink: field(anyone, null),
+    loginWithMagicLink: field(anyone, null),
+    changeEmail: field(isSignedIn, SESSION),
   },
   User: {
     id: field(anyone, null),

@@ -6,6 +6,7 @@ import { ApiTokenResolver } from './resolvers/api-token.resolver';
 import { AuditResolver } from './resolvers/audit.resolver';
 import { AuthResolver } from './resolvers/auth.resolver';
 import { DeviceResolver } from './resolvers/device.resolver';
+import { EmailResolver } from './resolvers/email.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { DateTime } from './types/scalars';
@@ -18,7 +19,7 @@ import { withAuthDirectives } from '../permissions/directives';
  */
 export function buildBaseSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver, DeviceResolver, ApiTokenResolver],
+    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver, DeviceResolver, ApiTokenResolver, EmailResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: false,
   });

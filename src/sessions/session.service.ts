@@ -7,7 +7,8 @@ import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksL
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';
-import { isLiveViewerState, type RefreshState, type RefreshToken, type SessionRepository } from '../storage/sessions';
+import { isLiveViewerState, type NewRefreshToken, type NewSession, type RefreshState, type RefreshToken, type SessionRepository } from '../storage/sessions';
+import type { AuditEventInput } from '../audit/audit-event';
 import type { User, UserListItem } from '../storage/users';
 
 export interface IssuedTokens {
@@ -62,6 +63,17 @@ export interface SessionServiceOptions {
   csrfKey: crypto.KeyObject;
   /** Checks a bearer that is an API token (`kcp_...`); without it such a bearer is TOKEN_INVALID. */
   authenticateApiToken?: (token: string) => Promise<Authentication>;
+  /** REQUIRE_EMAIL_VERIFICATION: a refresh of an unverified account answers EMAIL_NOT_VERIFIED. */
+  requireEmailVerification?: boolean;
+}
+
+/** A session ready to be written by whoever commits it (a magic link: with the token's consumption). */
+export interface PreparedSession {
+  session: NewSession;
+  refreshToken: NewRefreshToken;
+  audit: AuditEventInput;
+  /** The tokens to hand out once the session is stored. */
+  issue(role: Role): IssuedTokens;
 }
 
 const BEARER = /^bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
@@ -138,31 +150,42 @@ export function createSessionService(options: SessionServiceOptions) {
     return null;
   }
 
+  function prepare(userId: string, origin: RequestOrigin, mode: { cookie: boolean }, via: string): PreparedSession {
+    const now = clock.now();
+    const sessionId = crypto.randomUUID();
+    const refreshToken = mintRefreshToken();
+    const maxExpiresAt = new Date(now + options.sessionMaxAgeMs);
+    const expiresAt = new Date(Math.min(now + options.refreshTokenTtlMs, maxExpiresAt.getTime()));
+    const csrfToken = mode.cookie ? mintCsrfToken() : null;
+    return {
+      session: {
+        id: sessionId,
+        userId,
+        createdAt: new Date(now),
+        lastUsedAt: new Date(now),
+        expiresAt,
+        maxExpiresAt,
+        userAgent: origin.userAgent,
+        ip: origin.ip,
+        csrfTokenHash: csrfToken ? macCsrfToken(options.csrfKey, csrfToken) : null,
+      },
+      refreshToken: { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
+      audit: { type: AuditEventType.LOGIN_SUCCEEDED, userId, actorId: userId, sessionId, ...origin, detail: { via, delivery: mode.cookie ? 'COOKIE' : 'BODY' } },
+      issue: (role) => issue(userId, role, sessionId, refreshToken, expiresAt, csrfToken),
+    };
+  }
+
   return {
     /** Starts a new session (a new refresh-token family) for a user who just proved who they are. */
     async start(user: User, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP'): Promise<IssuedTokens> {
-      const now = clock.now();
-      const sessionId = crypto.randomUUID();
-      const refreshToken = mintRefreshToken();
-      const maxExpiresAt = new Date(now + options.sessionMaxAgeMs);
-      const expiresAt = new Date(Math.min(now + options.refreshTokenTtlMs, maxExpiresAt.getTime()));
-      const csrfToken = mode.cookie ? mintCsrfToken() : null;
-      await sessions.create(
-        {
-          id: sessionId,
-          userId: user.id,
-          createdAt: new Date(now),
-          lastUsedAt: new Date(now),
-          expiresAt,
-          maxExpiresAt,
-          userAgent: origin.userAgent,
-          ip: origin.ip,
-          csrfTokenHash: csrfToken ? macCsrfToken(options.csrfKey, csrfToken) : null,
-        },
-        { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
-        { type: AuditEventType.LOGIN_SUCCEEDED, userId: user.id, actorId: user.id, sessionId, ...origin, detail: { via: auditType === 'SIGNUP' ? 'signup' : 'login', delivery: mode.cookie ? 'COOKIE' : 'BODY' } },
-      );
-      return issue(user.id, user.role, sessionId, refreshToken, expiresAt, csrfToken);
+      const prepared = prepare(user.id, origin, mode, auditType === 'SIGNUP' ? 'signup' : 'login');
+      await sessions.create(prepared.session, prepared.refreshToken, prepared.audit);
+      return prepared.issue(user.role);
+    },
+
+    /** A session for `userId` that the caller stores itself, in the transaction that proves who the user is. */
+    prepareStart(userId: string, origin: RequestOrigin, mode: { cookie: boolean }, via: string): PreparedSession {
+      return prepare(userId, origin, mode, via);
     },
 
     /**
@@ -233,6 +256,7 @@ export function createSessionService(options: SessionServiceOptions) {
           throw errors.forbidden('CSRF_TOKEN_INVALID', 'The X-CSRF-Token header is missing or wrong.');
         }
         if (session.revokedAt !== null || user.disabledAt !== null) throw errors.invalidRefreshToken(RefreshErrorReason.REVOKED);
+        if (options.requireEmailVerification && user.emailVerifiedAt === null) throw errors.emailNotVerified();
         if (now >= session.maxExpiresAt.getTime()) throw errors.invalidRefreshToken(RefreshErrorReason.EXPIRED);
 
         if (token.rotatedAt !== null) {

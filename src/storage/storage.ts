@@ -5,6 +5,7 @@ import type { ApiTokenRepository } from './api-tokens';
 import type { AuditRepository } from './audit';
 import type { DeviceAuthorizationRepository } from './device-authorizations';
 import type { LimiterStore } from './rate-limits';
+import type { OneTimeTokenRepository } from './one-time-tokens';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
 import type { CopyCounts } from './postgres/copy-from-sqlite';
@@ -25,6 +26,8 @@ export interface Storage {
   readonly audit: AuditRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly deviceAuthorizations: DeviceAuthorizationRepository;
+  /** Mailed one-time tokens; `consume` acts on users and sessions in the same transaction. */
+  readonly oneTimeTokens: OneTimeTokenRepository;
   readonly limiterStore: LimiterStore;
   /** true when the database answers (for /readyz). */
   ping(): Promise<boolean>;

@@ -4,7 +4,7 @@ import { createTestDatabase } from '../support/postgres';
 import { tablesAt } from '../support/storage-inspector';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
 
-const COMMANDS = 'migrate, db:copy, user:create, user:set-role, api-token:create, keys:rotate, keys:list, tokens:prune';
+const COMMANDS = 'migrate, db:copy, user:create, user:set-role, user:verify-email, api-token:create, keys:rotate, keys:list, tokens:prune';
 
 describe('cli dispatch', () => {
   let cli: CliWorkspace;

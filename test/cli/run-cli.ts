@@ -34,7 +34,7 @@ export interface CliWorkspace {
   databaseTouched(): Promise<boolean>;
   run(args: readonly string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
   /** A Keycard server on the same database, its clock at the real time of the CLI. */
-  startApp(clock?: ManualClock): Promise<TestApp>;
+  startApp(clock?: ManualClock, env?: Record<string, string>): Promise<TestApp>;
   /**
    * What a server's first start leaves in a new database: the schema and one active signing
    * key, sealed with this workspace's KEYCARD_SECRET. Returns the key's kid.
@@ -50,7 +50,7 @@ export async function createCliWorkspace(): Promise<CliWorkspace> {
   const database: TestDatabase | undefined = TEST_DIALECT === 'postgres' ? await createTestDatabase() : undefined;
   const databaseUrl = database?.url ?? `file:${databaseFile}`;
   const env = { DATABASE_URL: databaseUrl, KEYCARD_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
-  const startApp = (clock = new ManualClock(Date.now())) => startTestApp({ DATABASE_URL: databaseUrl }, { clock });
+  const startApp = (clock = new ManualClock(Date.now()), env: Record<string, string> = {}) => startTestApp({ DATABASE_URL: databaseUrl, ...env }, { clock });
   return {
     directory,
     databaseUrl,

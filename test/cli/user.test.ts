@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MeDocument } from '../../src/client/generated/graphql';
+import { LoginDocument, MeDocument } from '../../src/client/generated/graphql';
 import type { TestApp } from '../support/app';
-import { call, login, signup, uniqueEmail } from '../support/graphql';
+import { assertErrorCode, call, login, PASSWORD as PASSWORD_OF_SIGNUP, signup, uniqueEmail } from '../support/graphql';
 import { createCliWorkspace, type CliWorkspace } from './run-cli';
 
 const PASSWORD = 'operator chose this one';
@@ -84,5 +84,36 @@ describe('user:set-role', () => {
   it('an unknown email exits 1 and changes nothing', async () => {
     const result = await cli.run(['user:set-role', '--email', 'nobody@example.com', '--role', 'ADMIN']);
     assert.deepEqual(result, { code: 1, stdout: '', stderr: 'keycard user:set-role: no user with email nobody@example.com\n' });
+  });
+});
+
+describe('user:verify-email', () => {
+  let cli: CliWorkspace;
+  let t: TestApp;
+  beforeEach(async () => {
+    cli = await createCliWorkspace();
+    t = await cli.startApp(undefined, { REQUIRE_EMAIL_VERIFICATION: 'true' });
+  });
+  afterEach(async () => {
+    await t.close();
+    await cli.remove();
+  });
+
+  it("marks a running server's user verified: their next login works under REQUIRE_EMAIL_VERIFICATION; again says so", async () => {
+    const email = uniqueEmail('verify');
+    await signup(t.url, { email });
+    assertErrorCode(await call(t.url, LoginDocument, { input: { email, password: PASSWORD_OF_SIGNUP } }), 'EMAIL_NOT_VERIFIED');
+    assert.deepEqual(await cli.run(['user:verify-email', '--email', email]), { code: 0, stdout: `${email} is now verified\n`, stderr: '' });
+    await login(t.url, email);
+    const again = await cli.run(['user:verify-email', '--email', email]);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /is already verified \(since /);
+    const { rows } = await t.app.audit.page({ first: 10, type: 'EMAIL_VERIFIED' });
+    assert.deepEqual(rows.map((row) => row.detail), [{ via: 'cli' }]);
+  });
+
+  it('an unknown email exits 1; a missing flag exits 2', async () => {
+    assert.deepEqual(await cli.run(['user:verify-email', '--email', 'nobody@example.com']), { code: 1, stdout: '', stderr: 'keycard user:verify-email: no user with email nobody@example.com\n' });
+    assert.deepEqual(await cli.run(['user:verify-email']), { code: 2, stdout: '', stderr: 'keycard user:verify-email: --email is required\n' });
   });
 });

@@ -5,6 +5,7 @@ import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../../s
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../../src/storage/sessions';
 import type { Storage, StorageOptions } from '../../src/storage/storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES, type User } from '../../src/storage/users';
+import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES, type NewOneTimeToken } from '../../src/storage/one-time-tokens';
 import { DAY, HOUR } from '../support/clock';
 import { TEST_DIALECT } from '../support/dialect';
 import { insertSession, insertSessionWithToken, insertUser, openTestStorage } from '../support/storage';
@@ -30,6 +31,10 @@ export function apiTokenRow(id: string, userId: string, at: Date) {
 }
 
 type WriteCase = (storage: Storage, f: Fixture) => Promise<void>;
+
+function oneTimeToken(user: User, id: string): NewOneTimeToken {
+  return { id, userId: user.id, purpose: 'VERIFY_EMAIL', email: user.email, linkHash: `link-${id}`, codeHash: `code-${id}`, createdAt: NOW, expiresAt: LATER };
+}
 
 /**
  * One call with valid arguments for every method of the users and sessions repositories that is
@@ -64,6 +69,15 @@ const WRITES: Record<Repository, Record<string, WriteCase>> = {
   apiTokens: {
     async revoke(storage, f) {
       assert.equal(await storage.apiTokens.revoke(f.otherApiTokenId, NOW, { type: 'API_TOKEN_REVOKED', userId: f.other.id }), true);
+    },
+  },
+  oneTimeTokens: {
+    async consume(storage, f) {
+      await storage.oneTimeTokens.issue(oneTimeToken(f.other, 'ott-consume'), { type: 'EMAIL_VERIFICATION_REQUESTED' });
+      assert.equal((await storage.oneTimeTokens.consume('ott-consume', NOW, { kind: 'VERIFY_EMAIL' }, { type: 'EMAIL_VERIFIED' })).kind, 'DONE');
+    },
+    async markEmailVerified(storage, f) {
+      assert.equal(await storage.oneTimeTokens.markEmailVerified(f.other.id, NOW, { type: 'EMAIL_VERIFIED' }), true);
     },
   },
 };
@@ -117,16 +131,26 @@ const KEEPING: Record<Repository, Record<string, WriteCase>> = {
       assert.equal(await storage.apiTokens.pruneExpired(new Date(NOW.getTime() - DAY)), 0);
     },
   },
+  oneTimeTokens: {
+    async issue(storage, f) {
+      await storage.oneTimeTokens.issue(oneTimeToken(f.watched, 'ott-issue'), { type: 'EMAIL_VERIFICATION_REQUESTED' });
+      assert.ok(await storage.oneTimeTokens.findByLinkHash('link-ott-issue'));
+    },
+    async pruneExpired(storage) {
+      assert.equal(await storage.oneTimeTokens.pruneExpired(NOW), 0);
+    },
+  },
 };
 
-type Repository = 'users' | 'sessions' | 'apiTokens';
-const REPOSITORIES: readonly Repository[] = ['users', 'sessions', 'apiTokens'];
+type Repository = 'users' | 'sessions' | 'apiTokens' | 'oneTimeTokens';
+const REPOSITORIES: readonly Repository[] = ['users', 'sessions', 'apiTokens', 'oneTimeTokens'];
 
-const READS: Record<Repository, readonly string[]> = { users: USER_READS, sessions: SESSION_READS, apiTokens: API_TOKEN_READS };
+const READS: Record<Repository, readonly string[]> = { users: USER_READS, sessions: SESSION_READS, apiTokens: API_TOKEN_READS, oneTimeTokens: ONE_TIME_TOKEN_READS };
 const KEEPS: Record<Repository, readonly string[]> = {
   users: USER_WRITES_KEEPING_VIEWER_STATES,
   sessions: SESSION_WRITES_KEEPING_VIEWER_STATES,
   apiTokens: API_TOKEN_WRITES_KEEPING_VIEWER_STATES,
+  oneTimeTokens: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES,
 };
 
 /**

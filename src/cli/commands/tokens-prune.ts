@@ -6,7 +6,7 @@ import { count } from '../format';
 export const tokensPruneCommand: CliCommand = {
   name: 'tokens:prune',
   usage: 'tokens:prune',
-  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION, ended rate-limit windows and expired device sign-in requests',
+  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION, ended rate-limit windows, expired device sign-in requests and expired one-time (email) tokens',
   prepare(argv) {
     parseFlags(argv, {});
     return async (context) => {
@@ -17,12 +17,13 @@ export const tokensPruneCommand: CliCommand = {
         clock: context.clock,
         auditRetentionMs: context.config.auditRetentionMs,
       });
-      // The same upkeep as the server's PRUNE_INTERVAL timer, rate-limit counters included.
+      // The same upkeep as the server's PRUNE_INTERVAL timer, rate-limit counters and mailed tokens included.
+      const oneTimeTokens = await storage.oneTimeTokens.pruneExpired(new Date(context.clock.now()));
       const counters = await storage.limiterStore.clearExpired();
       // Device requests live 10 minutes; expired ones are dropped as the timer drops them.
       await storage.deviceAuthorizations.pruneExpired(new Date(context.clock.now()));
       context.print(
-        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')} and ${count(counters, 'rate-limit counter')}`,
+        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')}, ${count(oneTimeTokens, 'one-time token')} and ${count(counters, 'rate-limit counter')}`,
       );
     };
   },

@@ -183,6 +183,32 @@ export const rateLimits = pgTable(
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
 );
 
+/** Mailed one-time tokens, as on SQLite: only HMACs of the link token and of the code. */
+export const oneTimeTokens = pgTable(
+  'one_time_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['VERIFY_EMAIL', 'RESET_PASSWORD', 'MAGIC_LINK', 'CHANGE_EMAIL'] }).notNull(),
+    /** The address the mail went to (the new one for CHANGE_EMAIL). */
+    email: text('email').notNull(),
+    linkHash: text('link_hash').notNull(),
+    codeHash: text('code_hash').notNull(),
+    createdAt: at('created_at').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    usedAt: at('used_at'),
+    invalidatedAt: at('invalidated_at'),
+  },
+  (t) => [
+    uniqueIndex('one_time_tokens_link_hash_unique').on(t.linkHash),
+    index('one_time_tokens_purpose_email_idx').on(t.purpose, t.email),
+    index('one_time_tokens_user_id_idx').on(t.userId),
+    index('one_time_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
 /** The columns of a UserListRow, in the order of src/storage/sqlite/schema.ts's userListColumns. */
 export const userListColumns = {
   id: users.id,

@@ -3,6 +3,8 @@ import pg from 'pg';
 import type { Clock } from '../../clock';
 import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../api-tokens';
 import { invalidatingWrites } from '../invalidation';
+import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../one-time-tokens';
+import { createPostgresOneTimeTokenRepository } from './one-time-tokens';
 import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
@@ -175,6 +177,11 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     audit: createPostgresAuditRepository(db),
     signingKeys: createPostgresSigningKeyRepository(db),
     deviceAuthorizations: createPostgresDeviceAuthorizationRepository(db),
+    oneTimeTokens: invalidatingWrites(
+      createPostgresOneTimeTokenRepository(db),
+      { reads: ONE_TIME_TOKEN_READS, keepingViewerStates: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES },
+      changes,
+    ),
     limiterStore: createPostgresLimiterStore(pool),
     async ping() {
       if (closed) return false;

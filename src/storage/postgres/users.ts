@@ -8,6 +8,7 @@ import {
 import { inTransaction, notifyViewerStateChanged, writeAudit, type PgDb, type PgTx, type PgWriter } from './database';
 import { isUniqueViolation, translatingErrors } from './errors';
 import { sessions, userListColumns, users } from './schema';
+import { voidOutstandingTokens } from './one-time-tokens';
 
 /**
  * Ends every live session of a user, optionally but one; returns how many ended. Used inside the
@@ -99,6 +100,8 @@ export function createPostgresUserRepository(db: PgDb): UserRepository {
           .where(and(eq(users.id, id), eq(users.passwordHash, change.expectedPasswordHash)));
         if (updated.rowCount !== 1) return null;
         const sessionsEnded = await endLiveSessionsOfUser(tx, id, change.revokeReason, change.at, change.keepSessionId);
+        // A mailed reset or magic link must not outlive the password it was asked against.
+        await voidOutstandingTokens(tx, id, change.at);
         await writeAudit(tx, change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
         await notifyViewerStateChanged(tx, `user:${id}`);
         return { sessionsEnded };

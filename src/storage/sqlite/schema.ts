@@ -183,3 +183,32 @@ export const userListColumns = {
   emailVerifiedAt: users.emailVerifiedAt,
   createdAt: users.createdAt,
 };
+
+/**
+ * Mailed one-time tokens (verification, reset, magic link, email change): only HMACs of the
+ * link token and of the code are kept (src/tokens/one-time-token.ts), never either in clear.
+ */
+export const oneTimeTokens = sqliteTable(
+  'one_time_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['VERIFY_EMAIL', 'RESET_PASSWORD', 'MAGIC_LINK', 'CHANGE_EMAIL'] }).notNull(),
+    /** The address the mail went to (the new one for CHANGE_EMAIL). */
+    email: text('email').notNull(),
+    linkHash: text('link_hash').notNull(),
+    codeHash: text('code_hash').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+    invalidatedAt: integer('invalidated_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    uniqueIndex('one_time_tokens_link_hash_unique').on(t.linkHash),
+    index('one_time_tokens_purpose_email_idx').on(t.purpose, t.email),
+    index('one_time_tokens_user_id_idx').on(t.userId),
+    index('one_time_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);

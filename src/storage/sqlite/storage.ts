@@ -19,6 +19,8 @@ import { createDeviceAuthorizationRepository } from './device-authorizations';
 import { createUserRepository } from './users';
 import { BUSY_TIMEOUT_MS, createWriteGate, gatedWrites, isLockError } from './write-gate';
 import { createReadinessProbe } from './readiness';
+import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../one-time-tokens';
+import { createOneTimeTokenRepository } from './one-time-tokens';
 
 /** Sessions remembered by the viewer-state cache: ~1 KB each. */
 const VIEWER_CACHE_ENTRIES = 10_000;
@@ -94,6 +96,11 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
       audit: gatedWrites(createAuditRepository(handle.db), AUDIT_READS, gate),
       signingKeys: gatedWrites(createSigningKeyRepository(handle.db), SIGNING_KEY_READS, gate),
       deviceAuthorizations: gatedWrites(createDeviceAuthorizationRepository(handle.db), DEVICE_AUTHORIZATION_READS, gate),
+      oneTimeTokens: invalidatingWrites(
+        gatedWrites(createOneTimeTokenRepository(handle.db), ONE_TIME_TOKEN_READS, gate),
+        { reads: ONE_TIME_TOKEN_READS, keepingViewerStates: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES },
+        changes,
+      ),
       limiterStore: createSqliteLimiterStore(handle.sqlite, gate),
       async ping() {
         // Ready means a write would succeed: not while writes queue for a lock held elsewhere,

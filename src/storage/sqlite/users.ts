@@ -5,6 +5,7 @@ import { createAuditWriter } from './audit';
 import type { Db } from './client';
 import { userListColumns, users } from './schema';
 import { endLiveSessionsOfUser } from './sessions';
+import { voidOutstandingTokens } from './one-time-tokens';
 
 /**
  * The users page reads rows as arrays and names their columns here: drizzle's generic row
@@ -120,6 +121,8 @@ export function createUserRepository(db: Db): UserRepository {
             .run();
           if (updated.changes !== 1) return null;
           const sessionsEnded = endLiveSessionsOfUser(tx, id, change.revokeReason, change.at, change.keepSessionId);
+          // A mailed reset or magic link must not outlive the password it was asked against.
+          voidOutstandingTokens(tx, id, change.at);
           writeAudit(change.at, { ...change.audit, detail: { ...change.audit.detail, sessionsEnded } });
           return { sessionsEnded };
         },
