@@ -8,7 +8,7 @@ import { deriveSecretKeys } from './keys/secret-keys';
 import type { SigningAlgorithm } from './keys/signing-keys';
 import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
-import { withRateLimits } from './abuse/limited-services';
+import { withOAuthRateLimits, withRateLimits } from './abuse/limited-services';
 import { createRateLimits } from './abuse/rate-limits';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -61,7 +61,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const secretKeys = deriveSecretKeys(config.secret);
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { audit } = storage;
-    const { accessTokens, sessions, accounts } = createCoreServices({
+    const { accessTokens, sessions, accounts, oauth } = createCoreServices({
       storage,
       config,
       clock,
@@ -72,10 +72,16 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const limits = createRateLimits({ settings: config.rateLimits, store: limiterStore, audit, clock });
     const limited = withRateLimits({ accounts, sessions }, limits);
-    const services: Services = { accounts: limited.accounts, sessions: limited.sessions, audit: createAuditService({ audit }) };
+    const services: Services = {
+      accounts: limited.accounts,
+      sessions: limited.sessions,
+      audit: createAuditService({ audit }),
+      oauth: withOAuthRateLimits(oauth, limits),
+    };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
       await limits.clearExpired();
+      await oauth.pruneStates(new Date(clock.now()));
       return pruned;
     };
 

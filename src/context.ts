@@ -2,6 +2,7 @@ import type { RequestOrigin } from './audit/audit-event';
 import type { Clock } from './clock';
 import type { AccountService } from './accounts/account.service';
 import type { AuditService } from './audit/audit.service';
+import type { OAuthService } from './oauth/oauth.service';
 import type { TokenErrorReason } from './errors';
 import type { SessionService, Viewer } from './sessions/session.service';
 
@@ -9,6 +10,7 @@ export interface Services {
   accounts: AccountService;
   sessions: SessionService;
   audit: AuditService;
+  oauth: OAuthService;
 }
 
 /** What a resolver may learn about and do to the HTTP exchange. */

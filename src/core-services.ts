@@ -6,6 +6,8 @@ import type { SecretKeys } from './keys/secret-keys';
 import type { SigningAlgorithm } from './keys/signing-keys';
 import type { Clock } from './clock';
 import type { Config } from './config';
+import { createOAuthService } from './oauth/oauth.service';
+import { createProviderRegistry } from './oauth/registry';
 import { createSessionService } from './sessions/session.service';
 import type { Storage } from './storage/storage';
 
@@ -62,5 +64,15 @@ export function createCoreServices({ storage, config, clock, keySet, secretKeys,
     csrfKey: secretKeys.csrf,
   });
   const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock });
-  return { accessTokens, sessions, accounts };
+  const oauth = createOAuthService({
+    providers: createProviderRegistry(config, clock),
+    redirectUris: config.oauth.redirectUris,
+    repository: storage.oauth,
+    users: storage.users,
+    sessions,
+    audit: storage.audit,
+    clock,
+    verifierKey: secretKeys.oauthVerifier,
+  });
+  return { accessTokens, sessions, accounts, oauth };
 }

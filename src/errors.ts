@@ -15,6 +15,7 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
+  OAUTH_FAILED: 'OAUTH_FAILED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -34,6 +35,18 @@ export const RefreshErrorReason = {
   UNKNOWN: 'UNKNOWN',
 } as const;
 export type RefreshErrorReason = (typeof RefreshErrorReason)[keyof typeof RefreshErrorReason];
+
+/** Why social login or linking failed (contract.md, "More errors"). */
+export const OAuthErrorReason = {
+  UNKNOWN_PROVIDER: 'UNKNOWN_PROVIDER',
+  REDIRECT_URI_NOT_ALLOWED: 'REDIRECT_URI_NOT_ALLOWED',
+  STATE_INVALID: 'STATE_INVALID',
+  PROVIDER_ERROR: 'PROVIDER_ERROR',
+  ID_TOKEN_INVALID: 'ID_TOKEN_INVALID',
+  ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
+  LAST_SIGN_IN_METHOD: 'LAST_SIGN_IN_METHOD',
+} as const;
+export type OAuthErrorReason = (typeof OAuthErrorReason)[keyof typeof OAuthErrorReason];
 
 /** A GraphQL error whose code is one of ours. Only these reach a client with their message. */
 export class KeycardError extends GraphQLError {
@@ -61,6 +74,7 @@ export const errors = {
     new KeycardError(ErrorCode.RATE_LIMITED, 'Too many attempts. Try again later.', {
       retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)),
     }),
+  oauthFailed: (reason: OAuthErrorReason) => new KeycardError(ErrorCode.OAUTH_FAILED, oauthMessages[reason], { reason }),
   internal: () => new KeycardError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'),
 };
 
@@ -78,4 +92,15 @@ const refreshMessages: Record<RefreshErrorReason, string> = {
   REVOKED: 'The refresh token is not valid. Sign in again.',
   REUSED: 'The refresh token is not valid. Sign in again.',
   UNKNOWN: 'The refresh token is not valid. Sign in again.',
+};
+
+// The provider's own error text is never shown: it may carry the code or describe our client.
+const oauthMessages: Record<OAuthErrorReason, string> = {
+  UNKNOWN_PROVIDER: 'This sign-in provider is not configured.',
+  REDIRECT_URI_NOT_ALLOWED: 'This redirect URI is not allowed.',
+  STATE_INVALID: 'The sign-in attempt is unknown, expired or already used: start again.',
+  PROVIDER_ERROR: 'The sign-in provider refused or did not answer: start again.',
+  ID_TOKEN_INVALID: "The provider's ID token failed verification.",
+  ACCOUNT_EXISTS: 'An account with this email exists: sign in to it, then link this provider.',
+  LAST_SIGN_IN_METHOD: 'This is the last way to sign in to the account: set a password or link another provider first.',
 };

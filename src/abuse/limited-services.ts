@@ -1,5 +1,6 @@
 import { parseEmail } from '../accounts/account.input';
 import type { AccountService } from '../accounts/account.service';
+import type { OAuthService } from '../oauth/oauth.service';
 import type { SessionService } from '../sessions/session.service';
 import type { RateLimits } from './rate-limits';
 
@@ -30,4 +31,14 @@ export function withRateLimits(services: { accounts: AccountService; sessions: S
     },
   };
   return { accounts: limitedAccounts, sessions: limitedSessions };
+}
+
+/** Social login with its per-IP failure limit in front. */
+export function withOAuthRateLimits(oauth: OAuthService, limits: RateLimits): OAuthService {
+  return {
+    ...oauth,
+    start: (provider, redirectUri, linkFor, origin) => limits.oauth(origin, () => oauth.start(provider, redirectUri, linkFor, origin)),
+    complete: (provider, code, state, origin, mode) => limits.oauth(origin, () => oauth.complete(provider, code, state, origin, mode)),
+    link: (viewer, provider, code, state, origin) => limits.oauth(origin, () => oauth.link(viewer, provider, code, state, origin)),
+  };
 }

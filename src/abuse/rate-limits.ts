@@ -60,6 +60,8 @@ export function createRateLimits(options: RateLimitsOptions) {
   const passwordCheck = createAttemptLimiter(store, { name: 'PASSWORD_CHECK', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const signupIp = createAttemptLimiter(store, { name: 'SIGNUP_IP', points: settings.signupPerIp, windowMs });
   const refreshIp = createAttemptLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
+  // Failed social-login steps (bad or replayed state, refused code, bad ID token) per IP, at the login rate.
+  const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.loginPerIp, windowMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -145,6 +147,21 @@ export function createRateLimits(options: RateLimitsOptions) {
       } catch (error) {
         const block = await refreshIp.fail(ip);
         if (block) await recordBlock(block, origin, {}, null);
+        throw error;
+      }
+    },
+
+    /** Counts failed social-login steps per IP: each failure costs a point, a blocked IP is refused before any work. */
+    async oauth<T>(origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      await guard(oauthIp.check(ip), origin);
+      try {
+        return await attempt();
+      } catch (error) {
+        if (isCode(error, ErrorCode.OAUTH_FAILED)) {
+          const block = await oauthIp.fail(ip);
+          if (block) await recordBlock(block, origin, {}, null);
+        }
         throw error;
       }
     },

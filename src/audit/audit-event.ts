@@ -13,6 +13,10 @@ export const AuditEventType = {
   USER_ENABLED: 'USER_ENABLED',
   RATE_LIMITED: 'RATE_LIMITED',
   PASSWORD_CHANGE_FAILED: 'PASSWORD_CHANGE_FAILED',
+  OAUTH_STARTED: 'OAUTH_STARTED',
+  OAUTH_FAILED: 'OAUTH_FAILED',
+  IDENTITY_LINKED: 'IDENTITY_LINKED',
+  IDENTITY_UNLINKED: 'IDENTITY_UNLINKED',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 

@@ -11,6 +11,8 @@ export interface SecretKeys {
   readonly refreshDerivation: crypto.KeyObject;
   /** HMAC key for CSRF tokens. */
   readonly csrf: crypto.KeyObject;
+  /** AES-256-GCM key sealing the PKCE verifier of a social-login attempt at rest. */
+  readonly oauthVerifier: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -22,5 +24,6 @@ export function deriveSecretKeys(secret: Buffer): SecretKeys {
     keyEncryption: derive(secret, 'signing-key-encryption'),
     refreshDerivation: crypto.createSecretKey(derive(secret, 'refresh-derivation')),
     csrf: crypto.createSecretKey(derive(secret, 'csrf')),
+    oauthVerifier: derive(secret, 'oauth-pkce-verifier'),
   });
 }

@@ -47,12 +47,18 @@ const canEndSession = rule({ cache: 'strict' })(async (_parent, args: { id: stri
   return owner === ctx.viewer.userId ? true : errors.forbidden('NOT_OWNER', 'Only the owner of a session or an ADMIN can end it.');
 });
 
+/** startOAuthLogin is public, but an attempt bound to an account (link: true) needs that account signed in. */
+const linkNeedsViewer = syncRule({ cache: 'no_cache' })((_parent, args: { link?: boolean | null }, ctx: RequestContext) =>
+  args.link && !ctx.viewer ? needsViewer(ctx) : true,
+);
+
 export const permissionRules = {
   Query: {
     me: noBadToken,
     user: isSignedIn,
     users: isAdmin,
     auditEvents: isAdmin,
+    authProviders: allow,
   },
   Mutation: {
     signup: allow,
@@ -65,6 +71,11 @@ export const permissionRules = {
     setUserDisabled: isAdmin,
     revokeSession: canEndSession,
     changePassword: isSignedIn,
+    startOAuthLogin: linkNeedsViewer,
+    // Possession of the state and the provider's code is the authority, as the password is for login.
+    completeOAuthLogin: allow,
+    linkIdentity: isSignedIn,
+    unlinkIdentity: isSignedIn,
   },
   User: {
     id: allow,
@@ -76,7 +87,12 @@ export const permissionRules = {
     emailVerified: isSelfOrAdmin,
     sessions: isSelfOrAdmin,
     auditEvents: isSelfOrAdmin,
+    identities: isSelfOrAdmin,
   },
+  AuthProvider: allow,
+  OAuthAuthorization: allow,
+  // Reached through linkIdentity (signed in) and User.identities (self or ADMIN).
+  Identity: allow,
   // Reached only through User.sessions, which is guarded.
   Session: allow,
   AuthPayload: allow,

@@ -4,6 +4,7 @@ import { buildSchemaSync } from 'type-graphql';
 import { AccountResolver } from './resolvers/account.resolver';
 import { AuditResolver } from './resolvers/audit.resolver';
 import { AuthResolver } from './resolvers/auth.resolver';
+import { OAuthResolver } from './resolvers/oauth.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { DateTime } from './types/scalars';
@@ -15,7 +16,7 @@ import { DateTime } from './types/scalars';
  */
 export function buildBaseSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver],
+    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver, OAuthResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: false,
   });

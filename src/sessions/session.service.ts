@@ -94,7 +94,7 @@ export function createSessionService(options: SessionServiceOptions) {
 
   return {
     /** Starts a new session (a new refresh-token family) for a user who just proved who they are. */
-    async start(user: User, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP'): Promise<IssuedTokens> {
+    async start(user: User, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP' | 'OAUTH'): Promise<IssuedTokens> {
       const now = clock.now();
       const sessionId = crypto.randomUUID();
       const refreshToken = mintRefreshToken();
@@ -114,7 +114,7 @@ export function createSessionService(options: SessionServiceOptions) {
           csrfTokenHash: csrfToken ? macCsrfToken(options.csrfKey, csrfToken) : null,
         },
         { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
-        { type: AuditEventType.LOGIN_SUCCEEDED, userId: user.id, actorId: user.id, sessionId, ...origin, detail: { via: auditType === 'SIGNUP' ? 'signup' : 'login', delivery: mode.cookie ? 'COOKIE' : 'BODY' } },
+        { type: AuditEventType.LOGIN_SUCCEEDED, userId: user.id, actorId: user.id, sessionId, ...origin, detail: { via: auditType === 'SIGNUP' ? 'signup' : auditType === 'OAUTH' ? 'oauth' : 'login', delivery: mode.cookie ? 'COOKIE' : 'BODY' } },
       );
       return issue(user.id, user.role, sessionId, refreshToken, expiresAt, csrfToken);
     },

@@ -1,5 +1,6 @@
 import { ConfigError, type Config, type DatabaseDialect } from '../config';
 import type { AuditRepository } from './audit';
+import type { OAuthRepository } from './oauth';
 import type { LimiterStore } from './rate-limits';
 import type { SessionRepository } from './sessions';
 import type { SigningKeyRepository } from './signing-keys';
@@ -18,6 +19,8 @@ export interface Storage {
   readonly sessions: SessionRepository;
   readonly audit: AuditRepository;
   readonly signingKeys: SigningKeyRepository;
+  /** Social login: attempts in flight (state) and linked provider identities. */
+  readonly oauth: OAuthRepository;
   readonly limiterStore: LimiterStore;
   /** true when the database answers (for /readyz). */
   ping(): Promise<boolean>;

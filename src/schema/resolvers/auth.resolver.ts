@@ -12,7 +12,7 @@ import { toUser } from '../types/user.type';
 const CSRF_HEADER = 'x-csrf-token';
 
 /** In cookie mode the refresh token goes only into the HttpOnly cookie, never into the body (security.md #20). */
-function toPayload(ctx: RequestContext, user: UserListItem, tokens: IssuedTokens, cookie: boolean, now: number): AuthPayload {
+export function toPayload(ctx: RequestContext, user: UserListItem, tokens: IssuedTokens, cookie: boolean, now: number): AuthPayload {
   ctx.provenUsers.add(user.id);
   const payload = new AuthPayload();
   payload.accessToken = tokens.accessToken;

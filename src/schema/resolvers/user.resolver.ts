@@ -4,6 +4,7 @@ import { toConnection } from '../connection';
 import { encodeCursor, parseAfterCursor } from '../cursor';
 import { parsePageSize } from '../page-size';
 import { AuditEvent, toAuditEvent } from '../types/audit-event.type';
+import { Identity, toIdentity } from '../types/oauth.type';
 import { RoleEnum } from '../types/role.enum';
 import { Session, toSession } from '../types/session.type';
 import { UserConnection } from '../types/user-connection.type';
@@ -65,5 +66,10 @@ export class UserResolver {
   async sessions(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Session[]> {
     const rows = await ctx.services.sessions.listLive(user.id);
     return rows.map((row) => toSession(row, ctx.viewer?.sessionId ?? null));
+  }
+
+  @FieldResolver(() => [Identity], { nullable: true, description: 'Linked sign-in providers, oldest first (self or ADMIN).' })
+  async identities(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Identity[]> {
+    return (await ctx.services.oauth.listIdentities(user.id)).map(toIdentity);
   }
 }

@@ -11,6 +11,7 @@ import { drizzleOn } from './database';
 import { toStorageError } from './errors';
 import { createPostgresLimiterStore } from './limiter-store';
 import { applyPostgresMigrations } from './migrate';
+import { createPostgresOAuthRepository } from './oauth';
 import { createPostgresSessionRepository } from './sessions';
 import { createPostgresSigningKeyRepository } from './signing-keys';
 import { createPostgresUserRepository } from './users';
@@ -153,6 +154,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     ),
     audit: createPostgresAuditRepository(db),
     signingKeys: createPostgresSigningKeyRepository(db),
+    oauth: createPostgresOAuthRepository(db),
     limiterStore: createPostgresLimiterStore(pool),
     async ping() {
       if (closed) return false;

@@ -6,6 +6,7 @@ import { createViewerStateCache, createViewerStateChanges } from '../viewer-stat
 import { createAuditRepository } from './audit';
 import { openDatabase, type DatabaseHandle } from './client';
 import { applyMigrations } from './migrate';
+import { createOAuthRepository } from './oauth';
 import { createSqliteLimiterStore } from './rate-limits';
 import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
@@ -44,6 +45,7 @@ export async function openSqliteStorage(databasePath: string, options: StorageOp
       sessions: invalidatingWrites(createSessionRepository(handle.db, readViewerState), { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES }, changes),
       audit: createAuditRepository(handle.db),
       signingKeys: createSigningKeyRepository(handle.db),
+      oauth: createOAuthRepository(handle.db),
       limiterStore: createSqliteLimiterStore(handle.sqlite),
       async ping() {
         return handle.ping();
