@@ -265,12 +265,14 @@ function loadOAuth(env: Record<string, string | undefined>, providersList: strin
     .split(',')
     .map((id) => id.trim().toLowerCase())
     .filter(Boolean);
-  const providers: OAuthProviderSettings[] = [];
-  for (const id of ids) {
+  for (const [index, id] of ids.entries()) {
     if (!/^[a-z][a-z0-9_]{0,31}$/.test(id)) {
       throw new ConfigError('OAUTH_PROVIDERS', `must be a comma-separated list of provider ids (letters, digits, _), such as google,github,acme (got ${shown(id)})`);
     }
-    if (providers.some((p) => p.id === id)) throw new ConfigError('OAUTH_PROVIDERS', `must name each provider once (got ${shown(id)} twice)`);
+    if (ids.indexOf(id) !== index) throw new ConfigError('OAUTH_PROVIDERS', `must name each provider once (got ${shown(id)} twice)`);
+  }
+  const providers: OAuthProviderSettings[] = [];
+  for (const id of ids) {
     const prefix = `OAUTH_${id.toUpperCase()}_`;
     const clientId = env[`${prefix}CLIENT_ID`]?.trim();
     if (!clientId) throw new ConfigError(`${prefix}CLIENT_ID`, `must be set: the client id ${id} gave this app`);

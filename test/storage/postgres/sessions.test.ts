@@ -118,7 +118,7 @@ onlyOn('postgres')('PostgreSQL pruneExpired between two instances', () => {
   });
   after(() => opener.closeAll());
   afterEach(async () => {
-    await sqlOn(database.url, 'TRUNCATE users, sessions, refresh_tokens, audit_events');
+    await sqlOn(database.url, 'TRUNCATE users, sessions, refresh_tokens, audit_events, identities, oauth_states');
   });
 
   const prune = () => pruneExpired({ sessions: storage.sessions, audit: storage.audit, clock, auditRetentionMs: 90 * DAY });

@@ -8,6 +8,12 @@ import { eventually, createTestDatabase, sqlOn, storageOpener, type TestDatabase
 import { startTcpProxy } from '../../support/tcp-proxy';
 import { insertUser } from './fixtures';
 import { onlyOn } from '../../support/dialect';
+import fs from 'node:fs';
+import path from 'node:path';
+import { POSTGRES_MIGRATIONS_FOLDER } from '../../../src/storage/postgres/migrate';
+
+/** How many migrations the folder holds: each is applied once, whatever their number. */
+const MIGRATIONS = (JSON.parse(fs.readFileSync(path.join(POSTGRES_MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 
@@ -41,16 +47,16 @@ onlyOn('postgres')('openPostgresStorage', () => {
     const first = await opener.open(url);
     assert.equal(first.dialect, 'postgres');
     const tables = await sqlOn<{ table_name: string }>(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
-    assert.deepEqual(tables.map((t) => t.table_name), ['audit_events', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
+    assert.deepEqual(tables.map((t) => t.table_name), ['audit_events', 'identities', 'oauth_states', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
     await opener.open(url);
-    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: 1 }]);
+    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: MIGRATIONS }]);
   });
 
   it('five instances starting together on an empty database: all open, the migrations run once', async () => {
     const { url } = await database();
     const storages = await Promise.all(Array.from({ length: 5 }, () => opener.open(url, { pool: { max: 2 } })));
     assert.equal(storages.length, 5);
-    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: 1 }]);
+    assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: MIGRATIONS }]);
     const user = await insertUser(storages[0]!, NOW);
     assert.equal((await storages[4]!.users.findById(user.id))?.id, user.id);
   });
