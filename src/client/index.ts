@@ -1,6 +1,6 @@
 /** The Keycard client SDK: one import for Node, mobile and browser code. */
 export { createKeycardClient } from './keycard-client';
-export type { AuthPayload, GraphQLResult, KeycardClient, KeycardClientOptions, LoginFields, Me, MySession, SignupFields } from './keycard-client';
+export type { AuthPayload, AuthProvider, GraphQLResult, KeycardClient, KeycardClientOptions, LinkedIdentity, LoginFields, Me, MySession, OAuthAuthorization, SignupFields } from './keycard-client';
 export { KeycardApiError } from './keycard-api-error';
 export { createMemoryRefreshTokenStore, type RefreshTokenStore } from './refresh-token-store';
 export { execute, type ExecuteOptions, type ExecutionResult, type FetchCredentials, type GraphQLErrorShape } from './execute';
