@@ -31,6 +31,9 @@ export const DEMO_PAGE_HTML = `<!doctype html>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Log in</button>
       </form>
+      <h2>Social login</h2>
+      <p id="oauth-none">No provider is configured (OAUTH_PROVIDERS), or /demo/oauth/callback is not in OAUTH_REDIRECT_URIS.</p>
+      <div id="oauth-buttons"></div>
     </section>
 
     <section id="signed-in" hidden>

@@ -4,7 +4,13 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { DEMO_PAGE_HTML } from './demo-page';
 
-export const DEMO_PATHS = ['/demo', '/demo/app.js'] as const;
+export const DEMO_PATHS = ['/demo', '/demo/app.js', '/demo/oauth/callback'] as const;
+
+/**
+ * Where a provider sends the person back to the demo: the same page, whose script completes
+ * the sign-in. Add `<origin>/demo/oauth/callback` to OAUTH_REDIRECT_URIS to try social login.
+ */
+export const DEMO_OAUTH_CALLBACK_PATH = '/demo/oauth/callback';
 
 /**
  * The page's script, bundled with the client SDK by `npm run build` (scripts/build-demo.js).
@@ -42,7 +48,7 @@ export function createDemoRoutes() {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;
       }
-      if (pathname === '/demo') {
+      if (pathname === '/demo' || pathname === DEMO_OAUTH_CALLBACK_PATH) {
         send(res, 200, 'text/html; charset=utf-8', DEMO_PAGE_HTML);
         return;
       }

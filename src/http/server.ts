@@ -157,6 +157,7 @@ export function createRequestHandler(deps: HttpDeps) {
           return;
         case '/demo':
         case '/demo/app.js':
+        case '/demo/oauth/callback':
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;
