@@ -6,7 +6,7 @@ import { count } from '../format';
 export const tokensPruneCommand: CliCommand = {
   name: 'tokens:prune',
   usage: 'tokens:prune',
-  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION and ended rate-limit windows',
+  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION, expired social-login attempts and ended rate-limit windows',
   prepare(argv) {
     parseFlags(argv, {});
     return async (context) => {
@@ -19,8 +19,10 @@ export const tokensPruneCommand: CliCommand = {
       });
       // The same upkeep as the server's PRUNE_INTERVAL timer, rate-limit counters included.
       const counters = await storage.limiterStore.clearExpired();
+      const attempts = await storage.oauth.deleteExpiredStates(new Date(context.clock.now()));
       context.print(
-        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')} and ${count(counters, 'rate-limit counter')}`,
+        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')}, ` +
+          `${count(attempts, 'social-login attempt')} and ${count(counters, 'rate-limit counter')}`,
       );
     };
   },
