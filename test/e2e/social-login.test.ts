@@ -113,6 +113,24 @@ describe('social login against a local OpenID Connect provider and a GitHub stan
     const again = await oidcLogin(claims);
     assert.equal(again.errors, undefined);
     assert.equal(again.data!.completeOAuthLogin.user.id, payload.user.id);
+    // The manual clock stands still: events share a time, so they are compared as a set.
+    const events = (await t.app.audit.page({ first: 20, userId: payload.user.id })).rows.map((row) => [row.type, row.detail?.via ?? row.detail?.provider]);
+    assert.deepEqual(events.sort(), [
+      ['LOGIN_SUCCEEDED', 'oauth'],
+      ['LOGIN_SUCCEEDED', 'signup'],
+      ['SIGNUP', 'acme'],
+    ]);
+  });
+
+  it('stores the state only as its SHA-256 and the PKCE verifier sealed, never in clear', async () => {
+    const { authorizationUrl, state } = await start('acme');
+    const stored = await t.app.storage.oauth.consumeState(crypto.createHash('sha256').update(state).digest('hex'), new Date(t.clock.now()));
+    assert.ok(stored);
+    assert.equal(stored.purpose, 'LOGIN');
+    assert.equal(stored.redirectUri, REDIRECT);
+    assert.equal(stored.nonce, new URL(authorizationUrl).searchParams.get('nonce'));
+    assert.match(stored.codeVerifierSealed, /^v1\./);
+    assert.ok(!JSON.stringify(stored).includes(state), 'no state in clear');
   });
 
   it('an account made by social login: password login is INVALID_CREDENTIALS, changePassword is FORBIDDEN NO_PASSWORD', async () => {
