@@ -8,7 +8,7 @@ import { deriveSecretKeys } from './keys/secret-keys';
 import type { SigningAlgorithm } from './keys/signing-keys';
 import { createCoreServices, openKeySet } from './core-services';
 import { createAuditService } from './audit/audit.service';
-import { withDeviceLimits, withRateLimits } from './abuse/limited-services';
+import { withDeviceLimits, withOAuthRateLimits, withRateLimits } from './abuse/limited-services';
 import { createDeviceService } from './devices/device.service';
 import { createRateLimits } from './abuse/rate-limits';
 import { createEmailService } from './accounts/email.service';
@@ -103,7 +103,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const keySet = await openKeySet(storage, config, clock, secretKeys, { algorithm: deps.signingAlgorithm, createFirstKey: deps.createFirstSigningKey });
     const { audit } = storage;
     const hasher = deps.hasher ?? createArgon2Hasher(OWASP_ARGON2ID, config.argon2Concurrency);
-    const { accessTokens, sessions, accounts, apiTokens } = createCoreServices({ storage, config, clock, keySet, secretKeys, hasher });
+    const { accessTokens, sessions, accounts, apiTokens, oauth } = createCoreServices({ storage, config, clock, keySet, secretKeys, hasher });
     const limiterStore = deps.limiterStore ?? storage.limiterStore;
     const prometheus = config.metricsPort === null ? null : createPrometheusMetrics({ poolFigures: storage.poolFigures?.bind(storage) });
     const metrics: Metrics = prometheus ?? NO_METRICS;
@@ -140,6 +140,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       devices: withDeviceLimits(devices, limits),
       apiTokens,
       email,
+      oauth: withOAuthRateLimits(oauth, limits),
     };
     const prune = async () => {
       const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
@@ -148,6 +149,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       // Revoked and expired API tokens are dead for good: only their audit events stay.
       await storage.apiTokens.pruneExpired(new Date(clock.now()));
       await limits.clearExpired();
+      await oauth.pruneStates(new Date(clock.now()));
       return pruned;
     };
 
@@ -155,7 +157,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const apollo = createApolloServer(schema, config, logger);
     await apollo.start();
     const issuer = oauthIssuer(config);
-    const oauth = issuer
+    const oauthEndpoints = issuer
       ? createOAuthRouter({
           issuer,
           routes: oauthRoutes({
@@ -169,7 +171,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
           logger,
         })
       : null;
-    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping(), oauth, outbox: mailer.outbox });
+    const server = createHttpServer({ config, apollo, services, keySet, clock, logger, metrics, isStorageReady: () => storage.ping(), oauth: oauthEndpoints, outbox: mailer.outbox });
     const drainer = trackInFlight(server);
     const metricsServer = prometheus ? createMetricsServer(prometheus.registry, logger) : null;
     const pruneTimer = startPruneTimer({ intervalMs: config.pruneIntervalMs, prune, logger });

@@ -212,6 +212,12 @@ const envSchema = z.object({
     }),
   // Rotating more often than hourly only grows the JWKS: each key stays published for
   // ACCESS_TOKEN_TTL after the next one takes over.
+  // Social login (src/oauth/): which providers, and the exact redirect URIs a client may ask for.
+  OAUTH_PROVIDERS: text('must be a comma-separated list of provider ids (letters, digits, _), such as google,github,acme').optional(),
+  OAUTH_REDIRECT_URIS: text('must be a comma-separated list of absolute redirect URIs, such as https://app.example.com/oauth/callback,com.example.app:/oauth').optional(),
+  OAUTH_GITHUB_AUTHORIZE_URL: text("must be GitHub's authorization URL, such as https://github.com/login/oauth/authorize", { trim: true }).optional(),
+  OAUTH_GITHUB_TOKEN_URL: text("must be GitHub's token URL, such as https://github.com/login/oauth/access_token", { trim: true }).optional(),
+  OAUTH_GITHUB_API_URL: text("must be GitHub's API URL, such as https://api.github.com", { trim: true }).optional(),
   KEY_ROTATION_INTERVAL: z
     .string()
     .default('off')
@@ -240,8 +246,122 @@ const envSchema = z.object({
   REQUIRE_EMAIL_VERIFICATION: flag.default(false),
 });
 
-/** Every environment variable Keycard reads. */
+/** Every environment variable Keycard reads under a fixed name. */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
+/** The variables read per social-login provider, `<ID>` being its id upper-cased (OAUTH_ACME_ISSUER). */
+export const CONFIG_VARIABLE_PATTERNS: readonly string[] = Object.freeze(['OAUTH_<ID>_CLIENT_ID', 'OAUTH_<ID>_CLIENT_SECRET', 'OAUTH_<ID>_ISSUER']);
+
+interface OAuthClientSettings {
+  /** Lower-case id, as in OAUTH_PROVIDERS and the `provider` argument. */
+  readonly id: string;
+  /** What a sign-in button says. */
+  readonly name: string;
+  readonly clientId: string;
+  /** Unset: a public client, PKCE only (token endpoint auth `none`). */
+  readonly clientSecret: string | null;
+}
+
+/** Any OpenID Connect provider: its discovery document gives the endpoints and the JWKS. */
+export interface OidcProviderSettings extends OAuthClientSettings {
+  readonly kind: 'oidc';
+  readonly issuer: string;
+}
+
+/** GitHub: OAuth 2.0 without OIDC; the person and their verified emails come from its API. */
+export interface GithubProviderSettings extends OAuthClientSettings {
+  readonly kind: 'github';
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly apiUrl: string;
+}
+
+export type OAuthProviderSettings = OidcProviderSettings | GithubProviderSettings;
+
+export const GOOGLE_ISSUER = 'https://accounts.google.com';
+const GITHUB_URLS = { authorizeUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token', apiUrl: 'https://api.github.com' };
+const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub' };
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * A provider URL Keycard will call: https, or outside production http on loopback (a local
+ * provider for development and tests). Production never sends a code or secret in clear.
+ */
+function providerUrl(variable: string, value: string, production: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `must be an absolute https:// URL (got ${shown(value)})`);
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname);
+  if (url.protocol !== 'https:' && !(loopbackHttp && !production)) {
+    const rule = production ? 'must be an https:// URL in production' : 'must be an https:// URL (http:// only on loopback, outside production)';
+    throw new ConfigError(variable, `${rule} (got ${shown(value)})`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function loadOAuth(env: Record<string, string | undefined>, providersList: string | undefined, redirectList: string | undefined, production: boolean) {
+  const ids = (providersList ?? '')
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
+  for (const [index, id] of ids.entries()) {
+    if (!/^[a-z][a-z0-9_]{0,31}$/.test(id)) {
+      throw new ConfigError('OAUTH_PROVIDERS', `must be a comma-separated list of provider ids (letters, digits, _), such as google,github,acme (got ${shown(id)})`);
+    }
+    if (ids.indexOf(id) !== index) throw new ConfigError('OAUTH_PROVIDERS', `must name each provider once (got ${shown(id)} twice)`);
+  }
+  const providers: OAuthProviderSettings[] = [];
+  for (const id of ids) {
+    const prefix = `OAUTH_${id.toUpperCase()}_`;
+    const clientId = env[`${prefix}CLIENT_ID`]?.trim();
+    if (!clientId) throw new ConfigError(`${prefix}CLIENT_ID`, `must be set: the client id ${id} gave this app`);
+    const clientSecret = env[`${prefix}CLIENT_SECRET`]?.trim() || null;
+    const common = { id, name: PROVIDER_NAMES[id] ?? id.charAt(0).toUpperCase() + id.slice(1), clientId, clientSecret };
+    if (id === 'github') {
+      providers.push(
+        Object.freeze({
+          kind: 'github' as const,
+          ...common,
+          authorizeUrl: providerUrl('OAUTH_GITHUB_AUTHORIZE_URL', env.OAUTH_GITHUB_AUTHORIZE_URL?.trim() ?? GITHUB_URLS.authorizeUrl, production),
+          tokenUrl: providerUrl('OAUTH_GITHUB_TOKEN_URL', env.OAUTH_GITHUB_TOKEN_URL?.trim() ?? GITHUB_URLS.tokenUrl, production),
+          apiUrl: providerUrl('OAUTH_GITHUB_API_URL', env.OAUTH_GITHUB_API_URL?.trim() ?? GITHUB_URLS.apiUrl, production),
+        }),
+      );
+      continue;
+    }
+    const issuer = env[`${prefix}ISSUER`]?.trim() ?? (id === 'google' ? GOOGLE_ISSUER : undefined);
+    if (!issuer) throw new ConfigError(`${prefix}ISSUER`, `must be set: the OpenID Connect issuer URL of ${id}, such as https://login.example.com`);
+    // The issuer is compared byte for byte with the ID token's iss: keep it as written.
+    providerUrl(`${prefix}ISSUER`, issuer, production);
+    providers.push(Object.freeze({ kind: 'oidc' as const, ...common, issuer }));
+  }
+  const redirectUris = (redirectList ?? '')
+    .split(',')
+    .map((uri) => uri.trim())
+    .filter(Boolean);
+  for (const uri of redirectUris) {
+    let url: URL | null = null;
+    try {
+      url = new URL(uri);
+    } catch {
+      url = null;
+    }
+    // RFC 6749 §3.1.2: absolute, no fragment. Custom schemes (com.example.app:/cb) are for mobile apps (RFC 8252 §7.1).
+    if (!url || uri.includes('#') || ['javascript:', 'data:', 'file:', 'vbscript:'].includes(url.protocol)) {
+      throw new ConfigError('OAUTH_REDIRECT_URIS', `must be a comma-separated list of absolute redirect URIs without #fragment, such as https://app.example.com/oauth/callback,com.example.app:/oauth (got ${shown(uri)})`);
+    }
+    if (production && url.protocol === 'http:' && !LOOPBACK_HOSTS.includes(url.hostname)) {
+      throw new ConfigError('OAUTH_REDIRECT_URIS', `must use https:// in production (http:// only on loopback, for native apps) (got ${shown(uri)})`);
+    }
+  }
+  if (providers.length > 0 && redirectUris.length === 0) {
+    throw new ConfigError('OAUTH_REDIRECT_URIS', 'must list at least one redirect URI when OAUTH_PROVIDERS is set');
+  }
+  return Object.freeze({ providers: Object.freeze(providers), redirectUris: Object.freeze(redirectUris) });
+}
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -302,6 +422,8 @@ export interface Config {
   readonly mailFrom: string;
   /** Login and refresh of an account whose address is not verified answer EMAIL_NOT_VERIFIED. */
   readonly requireEmailVerification: boolean;
+  /** Social login: the configured providers, and the redirect URIs a client may ask for (exact match). */
+  readonly oauth: { readonly providers: readonly OAuthProviderSettings[]; readonly redirectUris: readonly string[] };
 }
 
 // Never echo the secret: its messages say what was wrong with it, not what it was.
@@ -438,5 +560,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     smtpUrl: e.SMTP_URL ?? null,
     mailFrom: e.MAIL_FROM,
     requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
+    oauth: loadOAuth(cleaned, e.OAUTH_PROVIDERS, e.OAUTH_REDIRECT_URIS, production),
   });
 }

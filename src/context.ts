@@ -4,6 +4,7 @@ import type { AccountService } from './accounts/account.service';
 import type { AuditService } from './audit/audit.service';
 import type { DeviceService } from './devices/device.service';
 import type { EmailService } from './accounts/email.service';
+import type { OAuthService } from './oauth/oauth.service';
 import type { TokenErrorReason } from './errors';
 import type { RequestObservation } from './http/request-log';
 import type { SessionService, Viewer } from './sessions/session.service';
@@ -16,6 +17,7 @@ export interface Services {
   devices: DeviceService;
   apiTokens: ApiTokenService;
   email: EmailService;
+  oauth: OAuthService;
 }
 
 /** What a resolver may learn about and do to the HTTP exchange. */

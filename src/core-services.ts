@@ -6,6 +6,8 @@ import type { SecretKeys } from './keys/secret-keys';
 import type { SigningAlgorithm } from './keys/signing-keys';
 import type { Clock } from './clock';
 import type { Config } from './config';
+import { createOAuthService } from './oauth/oauth.service';
+import { createProviderRegistry } from './oauth/registry';
 import { createSessionService } from './sessions/session.service';
 import { createApiTokenService } from './tokens/api-token.service';
 import type { Storage } from './storage/storage';
@@ -66,5 +68,15 @@ export function createCoreServices({ storage, config, clock, keySet, secretKeys,
     requireEmailVerification: config.requireEmailVerification,
   });
   const accounts = createAccountService({ users: storage.users, audit: storage.audit, sessions, hasher, clock, requireEmailVerification: config.requireEmailVerification });
-  return { accessTokens, sessions, accounts, apiTokens };
+  const oauth = createOAuthService({
+    providers: createProviderRegistry(config, clock),
+    redirectUris: config.oauth.redirectUris,
+    repository: storage.oauth,
+    users: storage.users,
+    sessions,
+    audit: storage.audit,
+    clock,
+    verifierKey: secretKeys.oauthVerifier,
+  });
+  return { accessTokens, sessions, accounts, apiTokens, oauth };
 }

@@ -18,6 +18,7 @@ export const ErrorCode = {
   INVALID_ONE_TIME_TOKEN: 'INVALID_ONE_TIME_TOKEN',
   EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  OAUTH_FAILED: 'OAUTH_FAILED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -50,6 +51,17 @@ export const OneTimeTokenErrorReason = {
   UNKNOWN: 'UNKNOWN',
 } as const;
 export type OneTimeTokenErrorReason = (typeof OneTimeTokenErrorReason)[keyof typeof OneTimeTokenErrorReason];
+/** Why social login or linking failed (contract.md, "More errors"). */
+export const OAuthErrorReason = {
+  UNKNOWN_PROVIDER: 'UNKNOWN_PROVIDER',
+  REDIRECT_URI_NOT_ALLOWED: 'REDIRECT_URI_NOT_ALLOWED',
+  STATE_INVALID: 'STATE_INVALID',
+  PROVIDER_ERROR: 'PROVIDER_ERROR',
+  ID_TOKEN_INVALID: 'ID_TOKEN_INVALID',
+  ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
+  LAST_SIGN_IN_METHOD: 'LAST_SIGN_IN_METHOD',
+} as const;
+export type OAuthErrorReason = (typeof OAuthErrorReason)[keyof typeof OAuthErrorReason];
 
 /** A GraphQL error whose code is one of ours. Only these reach a client with their message. */
 export class KeycardError extends GraphQLError {
@@ -82,6 +94,7 @@ export const errors = {
   emailNotVerified: () => new KeycardError(ErrorCode.EMAIL_NOT_VERIFIED, 'Verify your email address first: use the link or code mailed to you.'),
   serviceUnavailable: (retryAfterSeconds: number, message = 'The service is unavailable for now. Try again later.') =>
     new KeycardError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)) }),
+  oauthFailed: (reason: OAuthErrorReason) => new KeycardError(ErrorCode.OAUTH_FAILED, oauthMessages[reason], { reason }),
   internal: () => new KeycardError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.'),
 };
 
@@ -105,4 +118,15 @@ const oneTimeTokenMessages: Record<OneTimeTokenErrorReason, string> = {
   EXPIRED: 'This link or code has expired. Ask for a new one.',
   USED: 'This link or code has already been used or replaced by a newer one. Ask for a new one.',
   UNKNOWN: 'This link or code is not valid.',
+};
+
+// The provider's own error text is never shown: it may carry the code or describe our client.
+const oauthMessages: Record<OAuthErrorReason, string> = {
+  UNKNOWN_PROVIDER: 'This sign-in provider is not configured.',
+  REDIRECT_URI_NOT_ALLOWED: 'This redirect URI is not allowed.',
+  STATE_INVALID: 'The sign-in attempt is unknown, expired or already used: start again.',
+  PROVIDER_ERROR: 'The sign-in provider refused or did not answer: start again.',
+  ID_TOKEN_INVALID: "The provider's ID token failed verification.",
+  ACCOUNT_EXISTS: 'An account with this email exists: sign in to it, then link this provider.',
+  LAST_SIGN_IN_METHOD: 'This is the last way to sign in to the account: set a password or link another provider first.',
 };

@@ -3,7 +3,7 @@ import { oauthIssuer } from '../src/http/oauth/issuer';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CONFIG_VARIABLES, ConfigError, DEV_SECRET, loadConfig } from '../src/config';
+import { CONFIG_VARIABLE_PATTERNS, CONFIG_VARIABLES, ConfigError, DEV_SECRET, loadConfig } from '../src/config';
 
 const STRONG = 'a3f1c9e27b5d4806f2a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b1d3';
 
@@ -235,6 +235,54 @@ const REFUSALS: ReadonlyArray<readonly [variable: string, env: Record<string, st
   ],
   ['APP_URL', { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_DEVICE_CLIENTS: 'tv' }, 'APP_URL is required in production when OAUTH_DEVICE_CLIENTS is set: it is the web app that mailed links and the device page open, such as https://app.example.com'],
   ['OAUTH_DEVICE_CLIENTS', { OAUTH_DEVICE_CLIENTS: 'tv,my cli' }, 'OAUTH_DEVICE_CLIENTS must be a comma-separated list of client ids (letters, digits and . _ ~ -), such as tv-app,keycard-cli (got "tv,my cli")'],
+  ['OAUTH_PROVIDERS', { OAUTH_PROVIDERS: 'acme,a-b' }, 'OAUTH_PROVIDERS must be a comma-separated list of provider ids (letters, digits, _), such as google,github,acme (got "a-b")'],
+  ['OAUTH_PROVIDERS', { OAUTH_PROVIDERS: ' ' }, 'OAUTH_PROVIDERS must be a comma-separated list of provider ids (letters, digits, _), such as google,github,acme (got " ")'],
+  [
+    'OAUTH_REDIRECT_URIS',
+    { OAUTH_REDIRECT_URIS: 'https://app.example/cb#frag' },
+    'OAUTH_REDIRECT_URIS must be a comma-separated list of absolute redirect URIs without #fragment, such as https://app.example.com/oauth/callback,com.example.app:/oauth (got "https://app.example/cb#frag")',
+  ],
+  [
+    'OAUTH_REDIRECT_URIS',
+    { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_REDIRECT_URIS: 'http://app.example/cb' },
+    'OAUTH_REDIRECT_URIS must use https:// in production (http:// only on loopback, for native apps) (got "http://app.example/cb")',
+  ],
+  ['OAUTH_REDIRECT_URIS', { OAUTH_PROVIDERS: 'google', OAUTH_GOOGLE_CLIENT_ID: 'id' }, 'OAUTH_REDIRECT_URIS must list at least one redirect URI when OAUTH_PROVIDERS is set'],
+  [
+    'OAUTH_GITHUB_AUTHORIZE_URL',
+    { OAUTH_PROVIDERS: 'github', OAUTH_GITHUB_CLIENT_ID: 'id', OAUTH_REDIRECT_URIS: 'https://a.example/cb', OAUTH_GITHUB_AUTHORIZE_URL: 'http://github.example/authorize' },
+    'OAUTH_GITHUB_AUTHORIZE_URL must be an https:// URL (http:// only on loopback, outside production) (got "http://github.example/authorize")',
+  ],
+  [
+    'OAUTH_GITHUB_TOKEN_URL',
+    { OAUTH_PROVIDERS: 'github', OAUTH_GITHUB_CLIENT_ID: 'id', OAUTH_REDIRECT_URIS: 'https://a.example/cb', OAUTH_GITHUB_TOKEN_URL: 'not a url' },
+    'OAUTH_GITHUB_TOKEN_URL must be an absolute https:// URL (got "not a url")',
+  ],
+  [
+    'OAUTH_GITHUB_API_URL',
+    { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_PROVIDERS: 'github', OAUTH_GITHUB_CLIENT_ID: 'id', OAUTH_REDIRECT_URIS: 'https://a.example/cb', OAUTH_GITHUB_API_URL: 'http://127.0.0.1:9000' },
+    'OAUTH_GITHUB_API_URL must be an https:// URL in production (got "http://127.0.0.1:9000")',
+  ],
+];
+
+/** The per-provider variables (`<ID>` is the provider id upper-cased): each pattern has a refusal too. */
+const PATTERN_REFUSALS: Array<[string, Record<string, string>, string, string]> = [
+  ['OAUTH_<ID>_CLIENT_ID', { OAUTH_PROVIDERS: 'acme', OAUTH_ACME_ISSUER: 'https://login.acme.example', OAUTH_REDIRECT_URIS: 'https://a.example/cb' }, 'OAUTH_ACME_CLIENT_ID', 'OAUTH_ACME_CLIENT_ID must be set: the client id acme gave this app'],
+  ['OAUTH_<ID>_ISSUER', { OAUTH_PROVIDERS: 'acme', OAUTH_ACME_CLIENT_ID: 'id', OAUTH_REDIRECT_URIS: 'https://a.example/cb' }, 'OAUTH_ACME_ISSUER', 'OAUTH_ACME_ISSUER must be set: the OpenID Connect issuer URL of acme, such as https://login.example.com'],
+  [
+    'OAUTH_<ID>_ISSUER',
+    { OAUTH_PROVIDERS: 'acme', OAUTH_ACME_CLIENT_ID: 'id', OAUTH_ACME_ISSUER: 'http://login.acme.example', OAUTH_REDIRECT_URIS: 'https://a.example/cb' },
+    'OAUTH_ACME_ISSUER',
+    'OAUTH_ACME_ISSUER must be an https:// URL (http:// only on loopback, outside production) (got "http://login.acme.example")',
+  ],
+  [
+    'OAUTH_<ID>_ISSUER',
+    { NODE_ENV: 'production', KEYCARD_SECRET: STRONG, OAUTH_PROVIDERS: 'acme', OAUTH_ACME_CLIENT_ID: 'id', OAUTH_ACME_ISSUER: 'http://127.0.0.1:8080', OAUTH_REDIRECT_URIS: 'https://a.example/cb' },
+    'OAUTH_ACME_ISSUER',
+    'OAUTH_ACME_ISSUER must be an https:// URL in production (got "http://127.0.0.1:8080")',
+  ],
+  // A client secret is optional (a public client relies on PKCE alone); a blank one means unset.
+  ['OAUTH_<ID>_CLIENT_SECRET', { OAUTH_PROVIDERS: 'google', OAUTH_GOOGLE_CLIENT_SECRET: 'secret', OAUTH_REDIRECT_URIS: 'https://a.example/cb' }, 'OAUTH_GOOGLE_CLIENT_ID', 'OAUTH_GOOGLE_CLIENT_ID must be set: the client id google gave this app'],
 ];
 
 describe('configuration errors in plain words', () => {
@@ -248,6 +296,37 @@ describe('configuration errors in plain words', () => {
 
   it('the table has a bad value for every variable Keycard reads', () => {
     assert.deepEqual([...new Set(REFUSALS.map(([variable]) => variable))].sort(), [...CONFIG_VARIABLES].sort());
+    assert.deepEqual([...new Set(PATTERN_REFUSALS.map(([pattern]) => pattern))].sort(), [...CONFIG_VARIABLE_PATTERNS].sort());
+  });
+
+  for (const [pattern, env, variable, line] of PATTERN_REFUSALS) {
+    it(`${pattern}: ${JSON.stringify(env)} stops start-up with: ${line}`, () => {
+      const error = refusal(env);
+      assert.equal(error.variable, variable);
+      assert.equal(error.message, line);
+    });
+  }
+
+  it('social login: the google preset, github defaults, a public client, and http on loopback outside production', () => {
+    const config = loadConfig({
+      OAUTH_PROVIDERS: 'Google, github, acme',
+      OAUTH_GOOGLE_CLIENT_ID: 'g-id',
+      OAUTH_GOOGLE_CLIENT_SECRET: 'g-secret',
+      OAUTH_GITHUB_CLIENT_ID: 'gh-id',
+      OAUTH_ACME_CLIENT_ID: 'acme-id',
+      OAUTH_ACME_ISSUER: 'http://127.0.0.1:9000',
+      OAUTH_REDIRECT_URIS: 'https://app.example/cb, com.example.app:/oauth',
+    });
+    assert.deepEqual(
+      config.oauth.providers.map((p) => [p.id, p.name, p.kind, p.clientSecret, p.kind === 'oidc' ? p.issuer : p.tokenUrl]),
+      [
+        ['google', 'Google', 'oidc', 'g-secret', 'https://accounts.google.com'],
+        ['github', 'GitHub', 'github', null, 'https://github.com/login/oauth/access_token'],
+        ['acme', 'Acme', 'oidc', null, 'http://127.0.0.1:9000'],
+      ],
+    );
+    assert.deepEqual(config.oauth.redirectUris, ['https://app.example/cb', 'com.example.app:/oauth']);
+    assert.deepEqual(loadConfig({}).oauth, { providers: [], redirectUris: [] });
   });
 
   it('a value is shown on one line, however it was typed', () => {

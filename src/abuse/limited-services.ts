@@ -1,5 +1,6 @@
 import { parseEmail, requireWellFormedPassword } from '../accounts/account.input';
 import type { AccountService } from '../accounts/account.service';
+import type { OAuthService } from '../oauth/oauth.service';
 import type { SessionService } from '../sessions/session.service';
 import type { DeviceService, DeviceTokens, OAuthOutcome } from '../devices/device.service';
 import { ErrorCode, KeycardError, RefreshErrorReason } from '../errors';
@@ -80,5 +81,15 @@ export function withDeviceLimits(devices: DeviceService, limits: RateLimits): De
         throw error;
       }
     },
+  };
+}
+
+/** Social login with its per-IP failure limit in front. */
+export function withOAuthRateLimits(oauth: OAuthService, limits: RateLimits): OAuthService {
+  return {
+    ...oauth,
+    start: (provider, redirectUri, linkFor, origin) => limits.socialLogin(origin, () => oauth.start(provider, redirectUri, linkFor, origin)),
+    complete: (provider, code, state, origin, mode) => limits.socialLogin(origin, () => oauth.complete(provider, code, state, origin, mode)),
+    link: (viewer, provider, code, state, origin) => limits.socialLogin(origin, () => oauth.link(viewer, provider, code, state, origin)),
   };
 }

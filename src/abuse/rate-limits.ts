@@ -79,6 +79,8 @@ export function createRateLimits(options: RateLimitsOptions) {
   // 31^8 (~8.5e11) codes (src/tokens/one-time-token.ts).
   const codeAddress = createAttemptLimiter(store, { name: 'CODE_ADDRESS', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const codeIp = createAttemptLimiter(store, { name: 'CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  // Failed social-login steps (bad or replayed state, refused code, bad ID token) per IP, at the login rate.
+  const socialLoginIp = createAttemptLimiter(store, { name: 'SOCIAL_LOGIN_IP', points: settings.loginPerIp, windowMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -228,6 +230,21 @@ export function createRateLimits(options: RateLimitsOptions) {
       }
       await Promise.all([codeIp.refund(ip), codeAddress.reset(address)]);
       return result;
+    },
+
+    /** Counts failed social-login steps per IP: each failure costs a point, a blocked IP is refused before any work. */
+    async socialLogin<T>(origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
+      const ip = ipKey(origin);
+      await guard(socialLoginIp.check(ip), origin);
+      try {
+        return await attempt();
+      } catch (error) {
+        if (isCode(error, ErrorCode.OAUTH_FAILED)) {
+          const block = await socialLoginIp.fail(ip);
+          if (block) await recordBlock(block, origin, {}, null);
+        }
+        throw error;
+      }
     },
 
     clearExpired: () => store.clearExpired(),

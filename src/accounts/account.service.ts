@@ -74,6 +74,13 @@ export function createAccountService(options: AccountServiceOptions) {
         await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, ...origin, detail: { reason: 'UNKNOWN_EMAIL' } });
         throw errors.invalidCredentials();
       }
+      // An account made by social login has no password: answered like an unknown email, with
+      // the same dummy hash, so a password guess learns nothing about how the account signs in.
+      if (user.passwordHash === null) {
+        await hasher.verifyDummy(input.password);
+        await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'NO_PASSWORD' } });
+        throw errors.invalidCredentials();
+      }
       if (!(await hasher.verify(user.passwordHash, input.password))) {
         await audit.record(new Date(clock.now()), { type: AuditEventType.LOGIN_FAILED, userId: user.id, ...origin, detail: { reason: 'WRONG_PASSWORD' } });
         throw errors.invalidCredentials();
@@ -134,8 +141,14 @@ export function createAccountService(options: AccountServiceOptions) {
       const password = parseNewPassword(newPassword, 'newPassword');
       const user = await users.findById(viewer.userId);
       if (!user) throw errors.unauthenticated(TokenErrorReason.TOKEN_REVOKED);
-      const proven = isPlausiblePassword(currentPassword) && (await hasher.verify(user.passwordHash, currentPassword));
       const audited = { userId: user.id, actorId: user.id, sessionId: viewer.sessionId, ...origin };
+      // No current password to prove (an account made by social login): it sets its first
+      // password through the reset flow, which proves control of the email instead.
+      if (user.passwordHash === null) {
+        await audit.record(new Date(clock.now()), { type: AuditEventType.PASSWORD_CHANGE_FAILED, ...audited, detail: { reason: 'NO_PASSWORD' } });
+        throw errors.forbidden('NO_PASSWORD', 'This account has no password yet: set one with the password reset flow (requestPasswordReset).');
+      }
+      const proven = isPlausiblePassword(currentPassword) && (await hasher.verify(user.passwordHash, currentPassword));
       if (!proven) {
         await audit.record(new Date(clock.now()), { type: AuditEventType.PASSWORD_CHANGE_FAILED, ...audited, detail: { reason: 'WRONG_PASSWORD' } });
         throw errors.invalidCredentials();

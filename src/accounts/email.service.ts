@@ -241,8 +241,13 @@ export function createEmailService(options: EmailServiceOptions) {
       const newEmail = parseEmail(rawNewEmail, 'newEmail');
       const user = await users.findById(actor.userId);
       if (!user) throw errors.unauthenticated(TokenErrorReason.TOKEN_REVOKED);
+      const passwordHash = user.passwordHash;
+      if (passwordHash === null) {
+        // An account made by social login has no password to confirm the change with (README, "Social login").
+        throw errors.forbidden('NO_PASSWORD', 'This account has no password yet: set one with the password reset flow (requestPasswordReset).');
+      }
       await limits.passwordCheck(user.id, origin, async () => {
-        if (!(isPlausiblePassword(currentPassword) && (await hasher.verify(user.passwordHash, currentPassword)))) {
+        if (!(isPlausiblePassword(currentPassword) && (await hasher.verify(passwordHash, currentPassword)))) {
           await audit.record(new Date(clock.now()), { type: AuditEventType.PASSWORD_CHANGE_FAILED, userId: user.id, actorId: user.id, sessionId: actor.sessionId, ...origin, detail: { reason: 'WRONG_PASSWORD', during: 'changeEmail' } });
           throw errors.invalidCredentials();
         }

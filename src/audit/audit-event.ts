@@ -31,6 +31,10 @@ export const AuditEventType = {
   MAGIC_LINK_USED: 'MAGIC_LINK_USED',
   EMAIL_CHANGED: 'EMAIL_CHANGED',
   ONE_TIME_TOKEN_FAILED: 'ONE_TIME_TOKEN_FAILED',
+  OAUTH_STARTED: 'OAUTH_STARTED',
+  OAUTH_FAILED: 'OAUTH_FAILED',
+  IDENTITY_LINKED: 'IDENTITY_LINKED',
+  IDENTITY_UNLINKED: 'IDENTITY_UNLINKED',
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 

@@ -1,6 +1,6 @@
 /** "1 session", "3 sessions". */
-export function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }
 
 /** UTC to the second: what an operator compares with logs. */

@@ -13,6 +13,12 @@ import {
   RequestPasswordResetDocument,
   ResetPasswordDocument,
   VerifyEmailDocument,
+  AuthProvidersDocument,
+  CompleteOAuthLoginDocument,
+  LinkIdentityDocument,
+  MyIdentitiesDocument,
+  StartOAuthLoginDocument,
+  UnlinkIdentityDocument,
   LoginDocument,
   LogoutAllDocument,
   LogoutDocument,
@@ -25,6 +31,9 @@ import {
   type ApiTokenFieldsFragment,
   type AuthPayloadFieldsFragment,
   type DeviceRequestQuery,
+  type AuthProvidersQuery,
+  type LinkIdentityMutation,
+  type StartOAuthLoginMutation,
   type LoginInput,
   type MeQuery,
   type MySessionsQuery,
@@ -68,6 +77,10 @@ export interface NewApiTokenResult {
   token: string;
   apiToken: ApiTokenInfo;
 }
+
+export type AuthProvider = AuthProvidersQuery['authProviders'][number];
+export type OAuthAuthorization = StartOAuthLoginMutation['startOAuthLogin'];
+export type LinkedIdentity = LinkIdentityMutation['linkIdentity'];
 
 export interface GraphQLResult<TData> {
   data: TData | null | undefined;
@@ -113,6 +126,20 @@ export interface KeycardClient {
   loginWithMagicLink(token: string, email?: string): Promise<AuthPayload>;
   /** Needs the current password; the address changes once the new one is verified. */
   changeEmail(newEmail: string, currentPassword: string): Promise<boolean>;
+  /** The configured social-login providers, for "Sign in with ..." buttons. */
+  authProviders(): Promise<AuthProvider[]>;
+  /**
+   * Starts social login: send the person to `authorizationUrl`; the provider comes back to
+   * `redirectUri?code=...&state=...`. `link: true` (signed in) starts a link to this account instead.
+   */
+  startOAuthLogin(provider: string, redirectUri: string, options?: { link?: boolean }): Promise<OAuthAuthorization>;
+  /** Finishes social login with the code and state from the redirect, and signs in (this client's mode). */
+  completeOAuthLogin(provider: string, code: string, state: string): Promise<AuthPayload>;
+  /** Finishes a link started with `startOAuthLogin(..., { link: true })`. */
+  linkIdentity(provider: string, code: string, state: string): Promise<LinkedIdentity>;
+  unlinkIdentity(id: string): Promise<boolean>;
+  /** The signed-in user's linked providers, or null with no access token. */
+  identities(): Promise<LinkedIdentity[] | null>;
   /**
    * Any typed document, with the access token and the refresh-on-expiry retry. Returns data and
    * errors as the server sent them, since GraphQL keeps partial data next to field errors.
@@ -306,6 +333,32 @@ export function createKeycardClient(options: KeycardClientOptions): KeycardClien
 
     async changeEmail(newEmail, currentPassword) {
       return dataOrThrow(await authorized(ChangeEmailDocument, { newEmail, currentPassword })).changeEmail;
+    },
+
+    async authProviders() {
+      return dataOrThrow(await send(AuthProvidersDocument, {}, null)).authProviders;
+    },
+
+    async startOAuthLogin(provider, redirectUri, options = {}) {
+      const result = options.link ? await authorized(StartOAuthLoginDocument, { provider, redirectUri, link: true }) : await send(StartOAuthLoginDocument, { provider, redirectUri }, null);
+      return dataOrThrow(result).startOAuthLogin;
+    },
+
+    async completeOAuthLogin(provider, code, state) {
+      const result = await send(CompleteOAuthLoginDocument, { provider, code, state, delivery: mode === 'cookie' ? 'COOKIE' : 'BODY' }, null);
+      return adopt(dataOrThrow(result).completeOAuthLogin);
+    },
+
+    async linkIdentity(provider, code, state) {
+      return dataOrThrow(await authorized(LinkIdentityDocument, { provider, code, state })).linkIdentity;
+    },
+
+    async unlinkIdentity(id) {
+      return dataOrThrow(await authorized(UnlinkIdentityDocument, { id })).unlinkIdentity;
+    },
+
+    async identities() {
+      return dataOrThrow(await authorized(MyIdentitiesDocument, {})).me?.identities ?? null;
     },
 
     request: authorized,

@@ -153,6 +153,48 @@ async function showDeviceFromAddress(): Promise<void> {
   await lookUpDevice(code);
 }
 
+const OAUTH_CALLBACK_PATH = '/demo/oauth/callback';
+const pendingProvider = (state: string) => `keycard-demo-oauth:${state}`;
+
+/** One "Sign in with <name>" button per configured provider. */
+async function renderProviders(): Promise<void> {
+  const providers = await client.authProviders();
+  element('oauth-none').hidden = providers.length > 0;
+  element('oauth-buttons').replaceChildren(
+    ...providers.map((provider) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = `Sign in with ${provider.name}`;
+      button.dataset.provider = provider.id;
+      button.addEventListener('click', () =>
+        void act(async () => {
+          const { authorizationUrl, state } = await client.startOAuthLogin(provider.id, `${location.origin}${OAUTH_CALLBACK_PATH}`);
+          // The provider id comes back with nothing but the state: remember which one this state is for.
+          sessionStorage.setItem(pendingProvider(state), provider.id);
+          location.assign(authorizationUrl);
+        }),
+      );
+      return button;
+    }),
+  );
+}
+
+/** Back from the provider at /demo/oauth/callback?code=...&state=...: complete the sign-in, then show /demo. */
+async function completeOAuth(): Promise<boolean> {
+  if (location.pathname !== OAUTH_CALLBACK_PATH) return false;
+  const params = new URLSearchParams(location.search);
+  const state = params.get('state') ?? '';
+  const provider = sessionStorage.getItem(pendingProvider(state));
+  sessionStorage.removeItem(pendingProvider(state));
+  // The code must not stay in the address bar or the history.
+  history.replaceState(null, '', '/demo');
+  if (params.get('error')) throw new Error(`The provider answered ${params.get('error')}.`);
+  if (!provider) throw new Error('This sign-in was not started here, or was already used.');
+  await client.completeOAuthLogin(provider, params.get('code') ?? '', state);
+  await showMe();
+  return true;
+}
+
 /**
  * After a reload the access token is gone (it lived in memory); the HttpOnly cookie is not.
  * One refresh by cookie restores the session, if there is one.
@@ -293,7 +335,11 @@ function start(): void {
   if (linkPage) startLinkPage(linkPage);
   void act(startOutbox);
   void act(async () => {
-    await restore();
+    await renderProviders();
+    if (!(await completeOAuth().catch(async (error: unknown) => {
+      await restore();
+      throw error;
+    }))) await restore();
     await showDeviceFromAddress();
   });
 }

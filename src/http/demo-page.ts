@@ -47,6 +47,9 @@ export const DEMO_PAGE_HTML = `<!doctype html>
         <button id="request-reset" type="submit" name="kind" value="reset">Mail me a reset link</button>
         <button id="request-magic" type="submit" name="kind" value="magic">Mail me a sign-in link</button>
       </form>
+      <h2>Social login</h2>
+      <p id="oauth-none">No provider is configured (OAUTH_PROVIDERS), or /demo/oauth/callback is not in OAUTH_REDIRECT_URIS.</p>
+      <div id="oauth-buttons"></div>
     </section>
 
     <section id="signed-in" hidden>

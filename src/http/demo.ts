@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { DevOutbox } from '../mail/outbox';
 import { DEMO_PAGE_HTML } from './demo-page';
 
-export const DEMO_PATHS = ['/demo', '/demo/app.js', '/demo/device'] as const;
+export const DEMO_PATHS = ['/demo', '/demo/app.js', '/demo/device', '/demo/oauth/callback'] as const;
 
 /**
  * The pages mailed links open (APP_URL defaults to /demo in development): the same page, which
@@ -16,6 +16,12 @@ export const DEMO_LINK_PAGES = ['/demo/verify-email', '/demo/reset-password', '/
 
 /** The dev outbox as JSON: only while there is one (development without SMTP_URL). */
 export const DEMO_OUTBOX_PATH = '/demo/outbox';
+
+/**
+ * Where a provider sends the person back to the demo: the same page, whose script completes
+ * the sign-in. Add `<origin>/demo/oauth/callback` to OAUTH_REDIRECT_URIS to try social login.
+ */
+export const DEMO_OAUTH_CALLBACK_PATH = '/demo/oauth/callback';
 
 /**
  * The page's script, bundled with the client SDK by `npm run build` (scripts/build-demo.js).
@@ -54,7 +60,7 @@ export function createDemoRoutes(outbox: DevOutbox | null = null) {
         return;
       }
       // /demo/device is where the device flow's verification_uri points (APP_URL/device): the same page, its device section prefilled from ?user_code=.
-      if (pathname === '/demo' || pathname === '/demo/device' || (DEMO_LINK_PAGES as readonly string[]).includes(pathname)) {
+      if (pathname === '/demo' || pathname === '/demo/device' || pathname === DEMO_OAUTH_CALLBACK_PATH || (DEMO_LINK_PAGES as readonly string[]).includes(pathname)) {
         send(res, 200, 'text/html; charset=utf-8', DEMO_PAGE_HTML);
         return;
       }

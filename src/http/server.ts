@@ -189,6 +189,7 @@ export function createRequestHandler(deps: HttpDeps) {
         case DEMO_LINK_PAGES[1]:
         case DEMO_LINK_PAGES[2]:
         case DEMO_OUTBOX_PATH:
+        case '/demo/oauth/callback':
           if (demo) await demo.serve(req.method, url.pathname, res);
           else sendJson(res, 404, { error: 'not found' });
           return;

@@ -15,6 +15,8 @@ export interface SecretKeys {
   readonly userCode: crypto.KeyObject;
   /** HMAC key for mailed one-time tokens and codes at rest (src/tokens/one-time-token.ts). */
   readonly oneTimeToken: crypto.KeyObject;
+  /** AES-256-GCM key sealing the PKCE verifier of a social-login attempt at rest. */
+  readonly oauthVerifier: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -28,5 +30,6 @@ export function deriveSecretKeys(secret: Buffer): SecretKeys {
     csrf: crypto.createSecretKey(derive(secret, 'csrf')),
     userCode: crypto.createSecretKey(derive(secret, 'device-user-code')),
     oneTimeToken: crypto.createSecretKey(derive(secret, 'one-time-token')),
+    oauthVerifier: derive(secret, 'oauth-pkce-verifier'),
   });
 }

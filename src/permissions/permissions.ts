@@ -102,6 +102,14 @@ const canRevokeApiToken: Access = {
   },
 };
 
+/** startOAuthLogin is public, but an attempt bound to an account (link: true) needs that account signed in. */
+const linkNeedsViewer: Access = {
+  name: 'linkNeedsViewer',
+  needsViewer: false,
+  cache: 'no_cache',
+  sync: (_parent, args: { link?: boolean | null }, ctx) => (args.link && !ctx.viewer ? needsViewer(ctx) : true),
+};
+
 /** A field that needs a signed-in session: an API token (which can be scripted and leaked) is refused. */
 export const SESSION = 'SESSION' as const;
 /** What a field asks of the credential: a scope, a session, or nothing of its own (null). */
@@ -130,6 +138,7 @@ export const policyTable = {
     // Any signed person may look up a code (wrong codes are rate-limited in src/abuse); a session
     // only: a leaked API token must not be able to hand a device a session.
     deviceRequest: field(isSignedIn, SESSION),
+    authProviders: field(anyone, null),
   },
   Mutation: {
     signup: field(anyone, null),
@@ -157,6 +166,12 @@ export const policyTable = {
     requestMagicLink: field(anyone, null),
     loginWithMagicLink: field(anyone, null),
     changeEmail: field(isSignedIn, SESSION),
+    startOAuthLogin: field(linkNeedsViewer, null),
+    // Possession of the state and the provider's code is the authority, as the password is for login.
+    completeOAuthLogin: field(anyone, null),
+    // Adding or removing a way to sign in is an account change: a session, never an API token.
+    linkIdentity: field(isSignedIn, SESSION),
+    unlinkIdentity: field(isSignedIn, SESSION),
   },
   User: {
     id: field(anyone, null),
@@ -169,8 +184,12 @@ export const policyTable = {
     sessions: field(isSelfOrAdmin, 'read:sessions'),
     auditEvents: field(isSelfOrAdmin, 'read:audit'),
     apiTokens: field(isSelfOrAdmin, 'read:sessions'),
+    identities: field(isSelfOrAdmin, 'read:profile'),
   },
   Session: reachedThrough('User.sessions'),
+  AuthProvider: reachedThrough('Query.authProviders'),
+  OAuthAuthorization: reachedThrough('Mutation.startOAuthLogin'),
+  Identity: reachedThrough('User.identities, Mutation.linkIdentity'),
   DeviceRequest: reachedThrough('Query.deviceRequest'),
   ApiToken: reachedThrough('User.apiTokens, NewApiToken.apiToken'),
   NewApiToken: reachedThrough('Mutation.createApiToken'),

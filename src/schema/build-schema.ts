@@ -7,6 +7,7 @@ import { AuditResolver } from './resolvers/audit.resolver';
 import { AuthResolver } from './resolvers/auth.resolver';
 import { DeviceResolver } from './resolvers/device.resolver';
 import { EmailResolver } from './resolvers/email.resolver';
+import { OAuthResolver } from './resolvers/oauth.resolver';
 import { SessionResolver } from './resolvers/session.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { DateTime } from './types/scalars';
@@ -19,7 +20,7 @@ import { withAuthDirectives } from '../permissions/directives';
  */
 export function buildBaseSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver, DeviceResolver, ApiTokenResolver, EmailResolver],
+    resolvers: [AuthResolver, UserResolver, SessionResolver, AccountResolver, AuditResolver, DeviceResolver, ApiTokenResolver, EmailResolver, OAuthResolver],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: false,
   });

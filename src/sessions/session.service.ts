@@ -177,8 +177,8 @@ export function createSessionService(options: SessionServiceOptions) {
 
   return {
     /** Starts a new session (a new refresh-token family) for a user who just proved who they are. */
-    async start(user: User, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP'): Promise<IssuedTokens> {
-      const prepared = prepare(user.id, origin, mode, auditType === 'SIGNUP' ? 'signup' : 'login');
+    async start(user: User, origin: RequestOrigin, mode: { cookie: boolean }, auditType: 'LOGIN_SUCCEEDED' | 'SIGNUP' | 'OAUTH'): Promise<IssuedTokens> {
+      const prepared = prepare(user.id, origin, mode, auditType === 'SIGNUP' ? 'signup' : auditType === 'OAUTH' ? 'oauth' : 'login');
       await sessions.create(prepared.session, prepared.refreshToken, prepared.audit);
       return prepared.issue(user.role);
     },

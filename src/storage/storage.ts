@@ -4,6 +4,7 @@ import type { PoolFigures } from '../metrics';
 import type { ApiTokenRepository } from './api-tokens';
 import type { AuditRepository } from './audit';
 import type { DeviceAuthorizationRepository } from './device-authorizations';
+import type { OAuthRepository } from './oauth';
 import type { LimiterStore } from './rate-limits';
 import type { OneTimeTokenRepository } from './one-time-tokens';
 import type { SessionRepository } from './sessions';
@@ -28,6 +29,8 @@ export interface Storage {
   readonly deviceAuthorizations: DeviceAuthorizationRepository;
   /** Mailed one-time tokens; `consume` acts on users and sessions in the same transaction. */
   readonly oneTimeTokens: OneTimeTokenRepository;
+  /** Social login: attempts in flight (state) and linked provider identities. */
+  readonly oauth: OAuthRepository;
   readonly limiterStore: LimiterStore;
   /** true when the database answers (for /readyz). */
   ping(): Promise<boolean>;

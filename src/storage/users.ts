@@ -5,7 +5,8 @@ import type { AuditEventInput } from '../audit/audit-event';
 export interface User {
   id: string;
   email: string;
-  passwordHash: string;
+  /** Null: the account signs in only through a provider (social login) until it sets a password by the reset flow. */
+  passwordHash: string | null;
   displayName: string;
   role: Role;
   disabledAt: Date | null;
@@ -28,7 +29,8 @@ export class EmailTakenError extends Error {
 export interface NewUser {
   id: string;
   email: string;
-  passwordHash: string;
+  /** Null for an account created by social login. */
+  passwordHash: string | null;
   displayName: string;
   role: Role;
   createdAt: Date;

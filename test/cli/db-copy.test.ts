@@ -25,7 +25,7 @@ onlyOn('sqlite')('db:copy: from SQLite to PostgreSQL', () => {
 
       const copied = await cli.run(['db:copy', '--to', database.url]);
       assert.equal(copied.code, 0, copied.stderr);
-      assert.match(copied.stdout, /^copied 1 user, 1 session, 1 refresh token, 1 signing key and [1-9]\d* audit events?; start the servers with that DATABASE_URL and the same KEYCARD_SECRET\n$/);
+      assert.match(copied.stdout, /^copied 1 user, 1 session, 1 refresh token, 1 signing key, 0 identities and [1-9]\d* audit events?; start the servers with that DATABASE_URL and the same KEYCARD_SECRET\n$/);
 
       const after = await startTestApp({ DATABASE_URL: database.url }, { clock: before.clock });
       try {

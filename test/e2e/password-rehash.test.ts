@@ -23,7 +23,7 @@ describe('password hashes made with older parameters', () => {
     await signup(t.url, { email });
     const old = await createArgon2Hasher({ ...FAST_TEST_ARGON2ID, memoryCost: FAST_TEST_ARGON2ID.memoryCost * 2 }).hash(PASSWORD);
     const user = (await t.app.storage.users.findByEmail(email))!;
-    assert.equal(await t.app.storage.users.upgradePasswordHash(user.id, user.passwordHash, old), true);
+    assert.equal(await t.app.storage.users.upgradePasswordHash(user.id, user.passwordHash!, old), true);
     return { email, old };
   }
 
@@ -31,7 +31,7 @@ describe('password hashes made with older parameters', () => {
     const { email, old } = await userWithOldHash();
     const first = await call(t.url, LoginDocument, { input: { email, password: PASSWORD } });
     assert.equal(first.errors, undefined);
-    const upgraded = await storedHash(email);
+    const upgraded = (await storedHash(email))!;
     assert.notEqual(upgraded, old);
     assert.ok(upgraded.startsWith(CURRENT), upgraded);
     const second = await call(t.url, LoginDocument, { input: { email, password: PASSWORD } });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { withTestApp } from '../support/app';
 import { post, uniqueEmail } from '../support/graphql';
@@ -39,6 +40,28 @@ describe('#27 login answers', () => {
       assert.equal(answers.size, 1, `different answers: ${[...answers].join(' / ')}`);
       assert.equal(JSON.parse([...answers][0]!).extensions.code, 'INVALID_CREDENTIALS');
       assert.equal(hasher.checks, 2 * ROUNDS, 'nothing else checked a password');
+    }, { hasher });
+  });
+
+  it('#27 an account with no password (made by social login) answers like an unknown email, with one dummy argon2 verify', async () => {
+    const hasher = countingHasher();
+    await withTestApp({ LOGIN_LIMIT_PER_ACCOUNT: '1000', LOGIN_LIMIT_PER_IP: '1000' }, async (t) => {
+      const email = uniqueEmail('passwordless');
+      const id = crypto.randomUUID();
+      await t.app.storage.oauth.createUserWithIdentity(
+        { id, email, passwordHash: null, displayName: 'p', role: 'USER', createdAt: new Date(t.clock.now()), emailVerifiedAt: new Date(t.clock.now()) },
+        { id: crypto.randomUUID(), userId: id, provider: 'acme', subject: id, email, emailVerified: true, createdAt: new Date(t.clock.now()) },
+        { type: 'SIGNUP', userId: id },
+      );
+      const answers: string[] = [];
+      for (const who of [uniqueEmail('nobody'), email]) {
+        const before = { verifies: hasher.verifies, dummyVerifies: hasher.dummyVerifies };
+        const result = await post(t.url, { query: LOGIN, variables: { input: { email: who, password: 'any password at all' } } });
+        assert.deepEqual({ verifies: hasher.verifies - before.verifies, dummyVerifies: hasher.dummyVerifies - before.dummyVerifies }, { verifies: 0, dummyVerifies: 1 }, who);
+        answers.push(JSON.stringify(result.errors?.[0]));
+      }
+      assert.equal(answers[0], answers[1]);
+      assert.equal(JSON.parse(answers[0]!).extensions.code, 'INVALID_CREDENTIALS');
     }, { hasher });
   });
 });

@@ -27,7 +27,7 @@ describe('openStorage', () => {
       try {
         assert.equal(storage.dialect, 'postgres');
         assert.equal(await storage.ping(), true);
-        assert.deepEqual((await tablesAt(database.url)).filter((name) => !name.startsWith('_')).sort(), ['api_tokens', 'audit_events', 'device_authorizations', 'one_time_tokens', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
+        assert.deepEqual((await tablesAt(database.url)).filter((name) => !name.startsWith('_')).sort(), ['api_tokens', 'audit_events', 'device_authorizations', 'identities', 'oauth_states', 'one_time_tokens', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
       } finally {
         await storage.close();
       }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test
 import { pruneExpired } from '../../src/sessions/prune';
 import type { StoredSigningKey } from '../../src/storage/signing-keys';
 import type { Storage } from '../../src/storage/storage';
+import { IdentityTakenError, type Identity, type OAuthState } from '../../src/storage/oauth';
 import { EmailTakenError } from '../../src/storage/users';
 import { DAY, HOUR, ManualClock, MINUTE, SECOND } from '../support/clock';
 import { insertSession, insertSessionWithToken, insertUser } from '../support/storage';
@@ -616,6 +617,109 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         await storage.signingKeys.retire('unknown', at(HOUR));
         const byKid = new Map((await storage.signingKeys.list()).map((k) => [k.kid, k.retiredAt]));
         assert.deepEqual(byKid, new Map([['k1', at(HOUR)], ['k2', null]]));
+      });
+    });
+
+    describe('oauth (social login)', () => {
+      const state = (hash: string, overrides: Partial<OAuthState> = {}): OAuthState => ({
+        stateHash: hash,
+        provider: 'acme',
+        redirectUri: 'https://app.example/cb',
+        codeVerifierSealed: 'v1.sealed',
+        nonce: 'n',
+        purpose: 'LOGIN',
+        userId: null,
+        createdAt: NOW,
+        expiresAt: at(10 * MINUTE),
+        ...overrides,
+      });
+      const identity = (id: string, userId: string, subject: string, provider = 'acme'): Identity => ({
+        id,
+        userId,
+        provider,
+        subject,
+        email: `${subject}@example.com`,
+        emailVerified: true,
+        createdAt: NOW,
+      });
+      const passwordless = (id: string, email = `${id}@example.com`) => ({ id, email, passwordHash: null, displayName: id, role: 'USER' as const, createdAt: NOW, emailVerifiedAt: NOW });
+
+      it('a state is consumed once, before it expires; unknown, used and expired states give null', async () => {
+        await storage.oauth.saveState(state('h1'), { type: 'OAUTH_STARTED' });
+        await storage.oauth.saveState(state('h2'), { type: 'OAUTH_STARTED' });
+        assert.deepEqual(await storage.oauth.consumeState('h1', at(MINUTE)), state('h1'));
+        assert.equal(await storage.oauth.consumeState('h1', at(MINUTE)), null);
+        assert.equal(await storage.oauth.consumeState('nope', at(MINUTE)), null);
+        assert.equal(await storage.oauth.consumeState('h2', at(10 * MINUTE)), null, 'expired at expiresAt');
+        assert.equal((await storage.audit.page({ first: 10, type: 'OAUTH_STARTED' })).rows.length, 2);
+      });
+
+      it('of two concurrent consumptions of one state, exactly one gets it', async () => {
+        await storage.oauth.saveState(state('race'), { type: 'OAUTH_STARTED' });
+        const results = await Promise.all([storage.oauth.consumeState('race', at(SECOND)), storage.oauth.consumeState('race', at(SECOND))]);
+        assert.equal(results.filter((r) => r !== null).length, 1);
+      });
+
+      it('deleteExpiredStates deletes the states that expired before the cutoff', async () => {
+        await storage.oauth.saveState(state('old', { expiresAt: at(MINUTE) }), { type: 'OAUTH_STARTED' });
+        await storage.oauth.saveState(state('new', { expiresAt: at(HOUR) }), { type: 'OAUTH_STARTED' });
+        assert.equal(await storage.oauth.deleteExpiredStates(at(2 * MINUTE)), 1);
+        assert.ok(await storage.oauth.consumeState('new', at(3 * MINUTE)));
+      });
+
+      it('createUserWithIdentity writes a passwordless user, the identity and the audit event together', async () => {
+        const { user, identity: linked } = await storage.oauth.createUserWithIdentity(passwordless('p1'), identity('i1', 'p1', 's1'), { type: 'SIGNUP', userId: 'p1' });
+        assert.equal(user.passwordHash, null);
+        assert.deepEqual(user.emailVerifiedAt, NOW);
+        assert.deepEqual(linked, identity('i1', 'p1', 's1'));
+        assert.deepEqual(await storage.oauth.findIdentity('acme', 's1'), linked);
+        assert.deepEqual(await storage.oauth.findIdentityById('i1'), linked);
+        assert.equal(await storage.oauth.findIdentity('other', 's1'), undefined);
+        assert.deepEqual(await storage.oauth.listIdentities('p1'), [linked]);
+        assert.equal((await storage.users.findById('p1'))!.passwordHash, null);
+        assert.deepEqual(await eventTypes('p1'), ['SIGNUP']);
+      });
+
+      it('createUserWithIdentity with a linked (provider, subject) or a taken email writes nothing', async () => {
+        await storage.oauth.createUserWithIdentity(passwordless('p1'), identity('i1', 'p1', 's1'), { type: 'SIGNUP', userId: 'p1' });
+        await assert.rejects(storage.oauth.createUserWithIdentity(passwordless('p2'), identity('i2', 'p2', 's1'), { type: 'SIGNUP', userId: 'p2' }), IdentityTakenError);
+        await assert.rejects(storage.oauth.createUserWithIdentity(passwordless('p3', 'p1@example.com'), identity('i3', 'p3', 's3'), { type: 'SIGNUP', userId: 'p3' }), EmailTakenError);
+        assert.equal(await storage.users.findById('p2'), undefined);
+        assert.equal(await storage.users.findById('p3'), undefined);
+        assert.equal(await storage.oauth.findIdentityById('i3'), undefined);
+        assert.deepEqual(await eventTypes('p2'), []);
+      });
+
+      it('linkIdentity adds an identity with its audit event; a linked (provider, subject) is IdentityTakenError', async () => {
+        const user = await insertUser(storage, NOW);
+        const linked = await storage.oauth.linkIdentity(identity('i1', user.id, 's1'), { type: 'IDENTITY_LINKED', userId: user.id });
+        assert.deepEqual(await storage.oauth.listIdentities(user.id), [linked]);
+        await assert.rejects(storage.oauth.linkIdentity(identity('i2', user.id, 's1'), { type: 'IDENTITY_LINKED', userId: user.id }), IdentityTakenError);
+        assert.deepEqual(await eventTypes(user.id), ['IDENTITY_LINKED', 'SIGNUP']);
+      });
+
+      it("unlinkIdentity never removes a passwordless account's last identity, removes one of two, and only the owner's", async () => {
+        await storage.oauth.createUserWithIdentity(passwordless('p1'), identity('i1', 'p1', 's1'), { type: 'SIGNUP', userId: 'p1' });
+        const audit = { type: 'IDENTITY_UNLINKED' as const, userId: 'p1' };
+        assert.deepEqual(await storage.oauth.unlinkIdentity('i1', 'p1', NOW, audit), { kind: 'LAST_SIGN_IN_METHOD' });
+        await storage.oauth.linkIdentity(identity('i2', 'p1', 's2', 'github'), { type: 'IDENTITY_LINKED', userId: 'p1' });
+        const other = await insertUser(storage, NOW);
+        assert.deepEqual(await storage.oauth.unlinkIdentity('i1', other.id, NOW, audit), { kind: 'NOT_FOUND' });
+        assert.deepEqual(await storage.oauth.unlinkIdentity('i1', 'p1', NOW, audit), { kind: 'UNLINKED', identity: identity('i1', 'p1', 's1') });
+        assert.deepEqual(await storage.oauth.unlinkIdentity('i2', 'p1', NOW, audit), { kind: 'LAST_SIGN_IN_METHOD' });
+        // An account with a password can remove its only identity.
+        await storage.oauth.linkIdentity(identity('i3', other.id, 's3'), { type: 'IDENTITY_LINKED', userId: other.id });
+        assert.equal((await storage.oauth.unlinkIdentity('i3', other.id, NOW, { type: 'IDENTITY_UNLINKED', userId: other.id })).kind, 'UNLINKED');
+        assert.deepEqual(await eventTypes('p1'), ['IDENTITY_LINKED', 'IDENTITY_UNLINKED', 'SIGNUP']);
+      });
+
+      it("of two concurrent unlinks of a passwordless account's last two identities, one succeeds", async () => {
+        await storage.oauth.createUserWithIdentity(passwordless('p1'), identity('i1', 'p1', 's1'), { type: 'SIGNUP', userId: 'p1' });
+        await storage.oauth.linkIdentity(identity('i2', 'p1', 's2', 'github'), { type: 'IDENTITY_LINKED', userId: 'p1' });
+        const audit = { type: 'IDENTITY_UNLINKED' as const, userId: 'p1' };
+        const outcomes = await Promise.all([storage.oauth.unlinkIdentity('i1', 'p1', NOW, audit), storage.oauth.unlinkIdentity('i2', 'p1', NOW, audit)]);
+        assert.deepEqual(outcomes.map((o) => o.kind).sort(), ['LAST_SIGN_IN_METHOD', 'UNLINKED']);
+        assert.equal((await storage.oauth.listIdentities('p1')).length, 1);
       });
     });
 

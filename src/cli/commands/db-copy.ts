@@ -22,7 +22,7 @@ export const dbCopyCommand: CliCommand = {
         const copied = await copySqliteToPostgres(databasePath, to);
         context.print(
           `copied ${count(copied.users, 'user')}, ${count(copied.sessions, 'session')}, ${count(copied.refreshTokens, 'refresh token')}, ` +
-            `${count(copied.signingKeys, 'signing key')} and ${count(copied.auditEvents, 'audit event')}; start the servers with that DATABASE_URL and the same KEYCARD_SECRET`,
+            `${count(copied.signingKeys, 'signing key')}, ${count(copied.identities, 'identity', 'identities')} and ${count(copied.auditEvents, 'audit event')}; start the servers with that DATABASE_URL and the same KEYCARD_SECRET`,
         );
       } catch (error) {
         if (error instanceof CopyTargetNotEmptyError) throw new CliError(error.message);

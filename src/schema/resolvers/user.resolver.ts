@@ -5,6 +5,7 @@ import { encodeCursor, parseAfterCursor } from '../cursor';
 import { parsePageSize } from '../page-size';
 import { ApiToken, toApiToken } from '../types/api-token.type';
 import { AuditEvent, toAuditEvent } from '../types/audit-event.type';
+import { Identity, toIdentity } from '../types/oauth.type';
 import { RoleEnum } from '../types/role.enum';
 import { Session, toSession } from '../types/session.type';
 import { UserConnection } from '../types/user-connection.type';
@@ -72,5 +73,10 @@ export class UserResolver {
   async apiTokens(@Root() user: User, @Ctx() ctx: RequestContext): Promise<ApiToken[]> {
     const rows = await ctx.services.apiTokens.listLive(user.id);
     return rows.map(toApiToken);
+  }
+
+  @FieldResolver(() => [Identity], { nullable: true, description: 'Linked sign-in providers, oldest first (self or ADMIN).' })
+  async identities(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Identity[]> {
+    return (await ctx.services.oauth.listIdentities(user.id)).map(toIdentity);
   }
 }

@@ -18,6 +18,8 @@ export interface CopyCounts {
   refreshTokens: number;
   signingKeys: number;
   auditEvents: number;
+  /** Social-login identities: without them an account made by social login could not sign in. */
+  identities: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface CopyCounts {
  * (so nobody is signed out), the signing keys (still sealed with the same KEYCARD_SECRET, so
  * tokens already issued keep verifying) and the audit log, in one PostgreSQL transaction: the
  * target ends up with all of it or nothing. Rate-limit windows are not copied (they last
- * minutes). The SQLite file is only read; stop the servers that write it first.
+ * minutes), nor social-login attempts in flight (10 minutes). The SQLite file is only read; stop the servers that write it first.
  */
 export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: string): Promise<CopyCounts> {
   const source = openDatabase(sqlitePath);
@@ -41,6 +43,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
       refreshTokens: source.db.select().from(sqlite.refreshTokens).all(),
       signingKeys: source.db.select().from(sqlite.signingKeys).all(),
       auditEvents: source.db.select().from(sqlite.auditEvents).all(),
+      identities: source.db.select().from(sqlite.identities).all(),
     };
     const target = drizzleOn(pool);
     await target.transaction(async (tx) => {
@@ -55,6 +58,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
       await inBatches((batch) => tx.insert(postgres.refreshTokens).values(batch), rows.refreshTokens);
       await inBatches((batch) => tx.insert(postgres.signingKeys).values(batch), rows.signingKeys);
       await inBatches((batch) => tx.insert(postgres.auditEvents).values(batch), rows.auditEvents);
+      await inBatches((batch) => tx.insert(postgres.identities).values(batch), rows.identities);
     });
     return {
       users: rows.users.length,
@@ -62,6 +66,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
       refreshTokens: rows.refreshTokens.length,
       signingKeys: rows.signingKeys.length,
       auditEvents: rows.auditEvents.length,
+      identities: rows.identities.length,
     };
   } catch (error) {
     throw error instanceof CopyTargetNotEmptyError ? error : toStorageError(error);

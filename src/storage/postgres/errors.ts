@@ -1,5 +1,6 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import pg from 'pg';
+import { IdentityTakenError } from '../oauth';
 import { EmailTakenError } from '../users';
 import { ApiTokenLimitError } from '../api-tokens';
 
@@ -59,7 +60,7 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
  * sent (the TypeError of a value JSON cannot encode, exactly as on SQLite) pass unchanged.
  */
 export function toStorageError(error: unknown): unknown {
-  if (error instanceof EmailTakenError || error instanceof ApiTokenLimitError || error instanceof PostgresStorageError) return error;
+  if (error instanceof EmailTakenError || error instanceof ApiTokenLimitError || error instanceof IdentityTakenError || error instanceof PostgresStorageError) return error;
   const e = unwrap(error);
   if (e instanceof pg.DatabaseError) {
     return new PostgresStorageError(e.code, `PostgreSQL refused the operation (SQLSTATE ${e.code ?? 'unknown'}${e.constraint ? `, constraint ${e.constraint}` : ''})`);

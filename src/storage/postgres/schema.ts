@@ -1,6 +1,6 @@
 import type { Scope } from '../../permissions/scopes';
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, json, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, json, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * The tables of src/storage/sqlite/schema.ts on PostgreSQL: same table and column names, and the same
@@ -16,7 +16,8 @@ export const users = pgTable(
   {
     id: text('id').primaryKey(),
     email: text('email').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /** Null for an account made by social login that never set a password (it can, through the reset flow). */
+    passwordHash: text('password_hash'),
     displayName: text('display_name').notNull(),
     role: text('role', { enum: ['USER', 'ADMIN'] }).notNull().default('USER'),
     disabledAt: at('disabled_at'),
@@ -133,6 +134,40 @@ export const apiTokens = pgTable(
     revokedAt: at('revoked_at'),
   },
   (t) => [uniqueIndex('api_tokens_token_hash_unique').on(t.tokenHash), index('api_tokens_user_id_idx').on(t.userId)],
+);
+
+/** A social-login attempt (see src/storage/sqlite/schema.ts): state hashed, PKCE verifier sealed, single use. */
+export const oauthStates = pgTable(
+  'oauth_states',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    provider: text('provider').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    codeVerifierSealed: text('code_verifier_sealed').notNull(),
+    nonce: text('nonce'),
+    purpose: text('purpose', { enum: ['LOGIN', 'LINK'] }).notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: at('created_at').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    consumedAt: at('consumed_at'),
+  },
+  (t) => [index('oauth_states_expires_at_idx').on(t.expiresAt), check('oauth_states_purpose_check', sql`${t.purpose} IN ('LOGIN', 'LINK')`)],
+);
+/** A provider's account linked to ours, unique by (provider, subject). */
+export const identities = pgTable(
+  'identities',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    subject: text('subject').notNull(),
+    email: text('email'),
+    emailVerified: boolean('email_verified').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_id_idx').on(t.userId)],
 );
 
 export const signingKeys = pgTable(

@@ -15,6 +15,7 @@ import { drizzleOn } from './database';
 import { toStorageError } from './errors';
 import { createPostgresLimiterStore } from './limiter-store';
 import { applyPostgresMigrations } from './migrate';
+import { createPostgresOAuthRepository } from './oauth';
 import { createPostgresSessionRepository } from './sessions';
 import { createPostgresSigningKeyRepository } from './signing-keys';
 import { createPostgresDeviceAuthorizationRepository } from './device-authorizations';
@@ -182,6 +183,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       { reads: ONE_TIME_TOKEN_READS, keepingViewerStates: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES },
       changes,
     ),
+    oauth: createPostgresOAuthRepository(db),
     limiterStore: createPostgresLimiterStore(pool),
     async ping() {
       if (closed) return false;

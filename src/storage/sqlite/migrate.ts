@@ -19,6 +19,18 @@ function countApplied(handle: DatabaseHandle): number {
 /** Applies pending migrations; returns how many it applied. */
 export function applyMigrations(handle: DatabaseHandle, migrationsFolder = MIGRATIONS_FOLDER): number {
   const before = countApplied(handle);
-  migrate(handle.db, { migrationsFolder });
+  // A column change rebuilds the table (https://sqlite.org/lang_altertable.html#otheralter):
+  // CREATE new, copy, DROP old, RENAME. With foreign keys on, DROP TABLE users would first
+  // delete every row, and ON DELETE CASCADE every session with it. The migration's own
+  // `PRAGMA foreign_keys=OFF` does nothing inside the migrator's transaction, so it is turned
+  // off here, outside it, and the keys are checked before turning it back on.
+  handle.sqlite.pragma('foreign_keys = OFF');
+  try {
+    migrate(handle.db, { migrationsFolder });
+    const violations = handle.sqlite.pragma('foreign_key_check') as unknown[];
+    if (violations.length > 0) throw new Error(`the migrations left ${violations.length} rows whose foreign key points nowhere`);
+  } finally {
+    handle.sqlite.pragma('foreign_keys = ON');
+  }
   return countApplied(handle) - before;
 }

@@ -8,7 +8,8 @@ export const users = sqliteTable(
   {
     id: text('id').primaryKey(),
     email: text('email').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /** Null for an account made by social login that never set a password (it can, through the reset flow). */
+    passwordHash: text('password_hash'),
     displayName: text('display_name').notNull(),
     role: text('role', { enum: ['USER', 'ADMIN'] }).notNull().default('USER'),
     disabledAt: integer('disabled_at', { mode: 'timestamp_ms' }),
@@ -171,6 +172,47 @@ export const rateLimits = sqliteTable(
   },
   // clearExpired deletes by expiry (as on PostgreSQL).
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
+
+/**
+ * A social-login attempt between startOAuthLogin and its completion (src/oauth/). The state is
+ * kept only as its SHA-256; the PKCE verifier sealed with a key derived from KEYCARD_SECRET.
+ * Single use: `consumedAt` is set by the one UPDATE that may succeed.
+ */
+export const oauthStates = sqliteTable(
+  'oauth_states',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    provider: text('provider').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    codeVerifierSealed: text('code_verifier_sealed').notNull(),
+    /** OIDC only; null for GitHub. Not a secret once the ID token is issued (it is in it). */
+    nonce: text('nonce'),
+    purpose: text('purpose', { enum: ['LOGIN', 'LINK'] }).notNull(),
+    /** LINK: the signed-in user the identity will be linked to. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    consumedAt: integer('consumed_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('oauth_states_expires_at_idx').on(t.expiresAt)],
+);
+
+/** A provider's account linked to ours: (provider, subject) is who the person is at the provider. */
+export const identities = sqliteTable(
+  'identities',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    subject: text('subject').notNull(),
+    email: text('email'),
+    emailVerified: integer('email_verified', { mode: 'boolean' }).notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject), index('identities_user_id_idx').on(t.userId)],
 );
 
 /** The columns of a UserListItem, for queries that select them. */

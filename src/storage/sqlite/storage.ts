@@ -1,3 +1,4 @@
+import type { OAuthRepository } from '../oauth';
 import type { AuditRepository } from '../audit';
 import type { DeviceAuthorizationRepository } from '../device-authorizations';
 import type { SigningKeyRepository } from '../signing-keys';
@@ -12,6 +13,7 @@ import { createAuditRepository } from './audit';
 import Database from 'better-sqlite3';
 import { openDatabase, DatabasePathError, type DatabaseHandle } from './client';
 import { applyMigrations } from './migrate';
+import { createOAuthRepository } from './oauth';
 import { createSqliteLimiterStore } from './rate-limits';
 import { createSessionRepository, type ViewerStateReader } from './sessions';
 import { createSigningKeyRepository } from './signing-keys';
@@ -28,6 +30,7 @@ const VIEWER_CACHE_ENTRIES = 10_000;
 /** The methods of these repositories that never write: they bypass the write gate. */
 const AUDIT_READS = ['page', 'count'] as const satisfies readonly (keyof AuditRepository)[];
 const SIGNING_KEY_READS = ['list'] as const satisfies readonly (keyof SigningKeyRepository)[];
+const OAUTH_READS = ['findIdentity', 'findIdentityById', 'listIdentities'] as const satisfies readonly (keyof OAuthRepository)[];
 const DEVICE_AUTHORIZATION_READS = ['findByUserCodeHash', 'findByDeviceCodeHash'] as const satisfies readonly (keyof DeviceAuthorizationRepository)[];
 
 const handles = new WeakMap<Storage, DatabaseHandle>();
@@ -101,6 +104,7 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
         { reads: ONE_TIME_TOKEN_READS, keepingViewerStates: ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES },
         changes,
       ),
+      oauth: gatedWrites(createOAuthRepository(handle.db), OAUTH_READS, gate),
       limiterStore: createSqliteLimiterStore(handle.sqlite, gate),
       async ping() {
         // Ready means a write would succeed: not while writes queue for a lock held elsewhere,

@@ -118,7 +118,7 @@ onlyOn('postgres')('PostgreSQL pruneExpired between two instances', () => {
   });
   after(() => opener.closeAll());
   afterEach(async () => {
-    await sqlOn(database.url, 'TRUNCATE users, sessions, refresh_tokens, api_tokens, audit_events, device_authorizations');
+    await sqlOn(database.url, 'TRUNCATE users, sessions, refresh_tokens, api_tokens, audit_events, device_authorizations, one_time_tokens, identities, oauth_states');
   });
 
   const prune = () => pruneExpired({ sessions: storage.sessions, audit: storage.audit, clock, auditRetentionMs: 90 * DAY });

@@ -47,7 +47,7 @@ onlyOn('postgres')('openPostgresStorage', () => {
     const first = await opener.open(url);
     assert.equal(first.dialect, 'postgres');
     const tables = await sqlOn<{ table_name: string }>(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
-    assert.deepEqual(tables.map((t) => t.table_name), ['api_tokens', 'audit_events', 'device_authorizations', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
+    assert.deepEqual(tables.map((t) => t.table_name), ['api_tokens', 'audit_events', 'device_authorizations', 'identities', 'oauth_states', 'one_time_tokens', 'rate_limits', 'refresh_tokens', 'sessions', 'signing_keys', 'users']);
     await opener.open(url);
     assert.deepEqual(await sqlOn(url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations'), [{ n: MIGRATIONS }]);
   });
