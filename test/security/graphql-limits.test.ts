@@ -142,6 +142,8 @@ const BOUNDED_LISTS: Record<string, string> = {
   'DeviceRequest.scopes': 'a subset of the closed scope list (src/permissions/scopes.ts)',
   'User.apiTokens': "the user's live API tokens: at most 50 (DEFAULT_API_TOKEN_LIMIT)",
   'ApiToken.scopes': 'at most the 7 scopes of the closed list',
+  'Query.authProviders': 'the providers of OAUTH_PROVIDERS (configuration, not data)',
+  'User.identities': "the user's own linked identities, each added by a sign-in at its provider (signed in, rate-limited): not a list others can grow",
 };
 
 function listFields(schema: GraphQLSchema): { paged: string[]; unpaged: string[] } {
