@@ -27,7 +27,7 @@ import { createPrometheusMetrics, NO_METRICS, type Metrics } from './metrics';
 import { createMetricsServer } from './http/metrics-server';
 import { trackInFlight } from './http/shutdown';
 import { buildBaseSchema } from './schema/build-schema';
-import { pruneExpired, type PruneResult } from './sessions/prune';
+import { pruneStorage, type UpkeepResult } from './storage/upkeep';
 import { startPruneTimer } from './sessions/prune-timer';
 import type { AuditRepository } from './storage/audit';
 import type { LimiterStore } from './storage/rate-limits';
@@ -68,7 +68,7 @@ export interface App {
   /** The mail transport (SMTP, or the dev outbox); `idle()` waits for mail work done off the request path. */
   readonly mailer: Mailer;
     /** Deletes expired sessions and tokens and audit events past AUDIT_RETENTION; also runs every PRUNE_INTERVAL. */
-  prune(): Promise<PruneResult>;
+  prune(): Promise<UpkeepResult>;
   /**
    * Graceful: stops accepting, lets requests in flight finish (at most SHUTDOWN_TIMEOUT, or
    * `timeoutMs`), then stops the timers and closes the database (README "Shutdown").
@@ -142,16 +142,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       email,
       oauth: withOAuthRateLimits(oauth, limits),
     };
-    const prune = async () => {
-      const pruned = await pruneExpired({ sessions: storage.sessions, audit, clock, auditRetentionMs: config.auditRetentionMs });
-      await storage.deviceAuthorizations.pruneExpired(new Date(clock.now()));
-      await storage.oneTimeTokens.pruneExpired(new Date(clock.now()));
-      // Revoked and expired API tokens are dead for good: only their audit events stay.
-      await storage.apiTokens.pruneExpired(new Date(clock.now()));
-      await limits.clearExpired();
-      await oauth.pruneStates(new Date(clock.now()));
-      return pruned;
-    };
+    const prune = () => pruneStorage({ storage, limiterStore, clock, auditRetentionMs: config.auditRetentionMs });
 
     const schema = applyPermissions(buildBaseSchema());
     const apollo = createApolloServer(schema, config, logger);

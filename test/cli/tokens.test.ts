@@ -36,7 +36,7 @@ describe('tokens:prune', () => {
 
     const result = await cli.run(['tokens:prune']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^deleted 1 session, 1 refresh token, \d+ audit events?, 0 one-time tokens, 0 social-login attempts and 1 rate-limit counter\n$/);
+    assert.match(result.stdout, /^deleted 1 session, 1 refresh token, \d+ audit events?, 0 one-time tokens, 0 API tokens, 0 device requests, 0 social-login attempts and 1 rate-limit counter\n$/);
 
     const t2 = await cli.startApp();
     try {

@@ -1,4 +1,4 @@
-import { pruneExpired } from '../../sessions/prune';
+import { pruneStorage } from '../../storage/upkeep';
 import type { CliCommand } from '../command';
 import { parseFlags } from '../flags';
 import { count } from '../format';
@@ -6,26 +6,17 @@ import { count } from '../format';
 export const tokensPruneCommand: CliCommand = {
   name: 'tokens:prune',
   usage: 'tokens:prune',
-  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION, ended rate-limit windows, expired device sign-in requests, expired one-time (email) tokens and expired social-login attempts',
+  summary: 'deletes expired and ended sessions, expired refresh tokens, audit events past AUDIT_RETENTION, ended rate-limit windows, revoked or expired API tokens, expired device sign-in requests, one-time (email) tokens and social-login attempts',
   prepare(argv) {
     parseFlags(argv, {});
     return async (context) => {
       const storage = await context.storage();
-      const pruned = await pruneExpired({
-        sessions: storage.sessions,
-        audit: storage.audit,
-        clock: context.clock,
-        auditRetentionMs: context.config.auditRetentionMs,
-      });
-      // The same upkeep as the server's PRUNE_INTERVAL timer, rate-limit counters and mailed tokens included.
-      const oneTimeTokens = await storage.oneTimeTokens.pruneExpired(new Date(context.clock.now()));
-      const counters = await storage.limiterStore.clearExpired();
-      // Device requests live 10 minutes; expired ones are dropped as the timer drops them.
-      await storage.deviceAuthorizations.pruneExpired(new Date(context.clock.now()));
-      const attempts = await storage.oauth.deleteExpiredStates(new Date(context.clock.now()));
+      // The same upkeep as the server's PRUNE_INTERVAL timer (src/storage/upkeep.ts).
+      const pruned = await pruneStorage({ storage, limiterStore: storage.limiterStore, clock: context.clock, auditRetentionMs: context.config.auditRetentionMs });
       context.print(
-        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')}, ${count(oneTimeTokens, 'one-time token')}, ` +
-          `${count(attempts, 'social-login attempt')} and ${count(counters, 'rate-limit counter')}`,
+        `deleted ${count(pruned.sessions, 'session')}, ${count(pruned.refreshTokens, 'refresh token')}, ${count(pruned.auditEvents, 'audit event')}, ` +
+          `${count(pruned.oneTimeTokens, 'one-time token')}, ${count(pruned.apiTokens, 'API token')}, ${count(pruned.deviceRequests, 'device request')}, ` +
+          `${count(pruned.socialLoginAttempts, 'social-login attempt')} and ${count(pruned.rateLimitCounters, 'rate-limit counter')}`,
       );
     };
   },
