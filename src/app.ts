@@ -17,6 +17,7 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
 import { createApolloServer } from './http/apollo';
+import { isObserving } from './http/request-log';
 import { createHttpServer, requestOrigin, type KeycardServer } from './http/server';
 import { oauthRoutes } from './http/oauth/endpoints';
 import { oauthIssuer } from './http/oauth/issuer';
@@ -145,7 +146,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const prune = () => pruneStorage({ storage, limiterStore, clock, auditRetentionMs: config.auditRetentionMs });
 
     const schema = applyPermissions(buildBaseSchema());
-    const apollo = createApolloServer(schema, config, logger);
+    const apollo = createApolloServer(schema, config, logger, { observing: isObserving(logger, metrics) });
     await apollo.start();
     const issuer = oauthIssuer(config);
     const oauthEndpoints = issuer

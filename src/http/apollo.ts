@@ -12,7 +12,7 @@ import { createGraphqlLimits } from './graphql-limits';
 import { observationPlugin } from './request-log';
 import { unavailableStatusPlugin } from './unavailable-status';
 
-export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<RequestContext> {
+export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger, options: { observing: boolean } = { observing: true }): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
   const limits = createGraphqlLimits({ production: config.production });
   return new ApolloServer<RequestContext>({
@@ -34,7 +34,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     logger,
     plugins: [
       ...limits.plugins,
-      observationPlugin(),
+      ...(options.observing ? [observationPlugin()] : []),
       unavailableStatusPlugin(),
       // We use no cache hints; the default plugin walks every field (~45% of a list query).
       ApolloServerPluginCacheControlDisabled(),

@@ -18,7 +18,7 @@ import { applyCors } from './cors';
 import { createDemoRoutes, DEMO_LINK_PAGES, DEMO_OUTBOX_PATH, servesDemo } from './demo';
 import type { DevOutbox } from '../mail/outbox';
 import type { OAuthRouter } from './oauth/router';
-import { observeRequest, type RequestObservation } from './request-log';
+import { isObserving, observeRequest, type RequestObservation } from './request-log';
 
 export interface HttpDeps {
   config: Config;
@@ -73,7 +73,9 @@ export function createRequestHandler(deps: HttpDeps) {
   const corsOrigins = new Set(config.corsOrigins);
   const demo = servesDemo(config) ? createDemoRoutes(deps.outbox ?? null) : null;
 
-  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string, observation: RequestObservation): Promise<void> {
+  const observing = isObserving(logger, deps.metrics);
+
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, search: string, observation: RequestObservation | undefined): Promise<void> {
     // Tokens ride on these responses: no cache anywhere may keep them (RFC 6749 §5.1).
     res.setHeader('Cache-Control', 'no-store');
     let body: unknown = undefined;
@@ -118,7 +120,7 @@ export function createRequestHandler(deps: HttpDeps) {
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: async (): Promise<RequestContext> => {
         const auth: Authentication = await services.sessions.authenticate(authorization);
-        if (auth.viewer) observation.userId = auth.viewer.userId;
+        if (auth.viewer && observation) observation.userId = auth.viewer.userId;
         return {
           viewer: auth.viewer,
           authError: auth.authError,
@@ -155,7 +157,7 @@ export function createRequestHandler(deps: HttpDeps) {
     setSecurityHeaders(res, config.tls !== null);
     applyCors(req, res, corsOrigins);
     const url = new URL(req.url ?? '/', 'http://keycard.invalid');
-    const observation = observeRequest(req, res, url.pathname, { logger, metrics: deps.metrics });
+    const observation = observing ? observeRequest(req, res, url.pathname, { logger, metrics: deps.metrics }) : undefined;
     try {
       if (deps.oauth && (url.pathname.startsWith('/oauth/') || url.pathname.startsWith('/.well-known/oauth-')) && (await deps.oauth(req, res, url.pathname))) return;
       switch (url.pathname) {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
+import { isObserving } from '../../src/http/request-log';
+import { createLogger } from '../../src/logger';
+import { NO_METRICS } from '../../src/metrics';
 import { withTestApp } from '../support/app';
 import { captureLogs } from '../support/logs';
 import { uniqueEmail } from '../support/graphql';
@@ -171,5 +174,28 @@ describe('logs', () => {
     const line = logs.lines[0]!;
     assert.doesNotMatch(line, /secret/, line);
     assert.equal((line.match(/\[redacted\]/g) ?? []).length, 10, line);
+  });
+});
+
+describe('request observation is skipped when nothing reads it', () => {
+  it('observes at info, or at warn when metrics are on; not at warn without metrics', async () => {
+    const someMetrics = { ...NO_METRICS };
+    assert.equal(isObserving(createLogger('info'), NO_METRICS), true);
+    assert.equal(isObserving(createLogger('warn'), someMetrics), true);
+    assert.equal(isObserving(createLogger('warn'), NO_METRICS), false);
+    assert.equal(isObserving(createLogger('silent'), NO_METRICS), false);
+  });
+
+  it('a server at LOG_LEVEL=warn without metrics answers without an X-Request-Id, and still answers', async () => {
+    // Its own logger at warn: the log-scan run (npm run test:logscan) gives other apps one at trace.
+    await withTestApp(
+      { LOG_LEVEL: 'warn' },
+      async (t) => {
+        const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }' }) });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('x-request-id'), null);
+      },
+      { logger: createLogger('warn') },
+    );
   });
 });
