@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type nodemailerModule from 'nodemailer';
 
 /**
  * The one file that imports nodemailer. smtp:// upgrades with STARTTLS whenever the server
@@ -22,6 +22,8 @@ export function createSmtpTransport(smtpUrl: string, options: { tlsCa?: string |
   const timeoutMs = options.timeoutMs ?? 10_000;
   // The URL goes in as `url` among the options: given as the first argument, nodemailer would
   // read the second as message defaults and ignore the timeouts and the CA.
+  // Required here, not at the top: a server without SMTP_URL (the dev outbox, or no mail) never loads nodemailer.
+  const nodemailer = require('nodemailer') as typeof nodemailerModule;
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     connectionTimeout: timeoutMs,

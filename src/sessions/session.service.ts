@@ -67,6 +67,14 @@ export interface SessionServiceOptions {
   requireEmailVerification?: boolean;
 }
 
+/** What an approved device's session is started with (src/devices/device.service.ts). */
+interface DeviceGrant {
+  sessionId: string;
+  clientId: string;
+  scopes: readonly Scope[];
+  authorizationId: string;
+}
+
 /** A session ready to be written by whoever commits it (a magic link: with the token's consumption). */
 export interface PreparedSession {
   session: NewSession;
@@ -150,9 +158,14 @@ export function createSessionService(options: SessionServiceOptions) {
     return null;
   }
 
-  function prepare(userId: string, origin: RequestOrigin, mode: { cookie: boolean }, via: string): PreparedSession {
+  /**
+   * A new session and its first refresh token, not yet stored. A device's session (RFC 8628)
+   * has the id its authorization was consumed with, its client and its approved scopes, which
+   * every token of the family carries.
+   */
+  function prepare(userId: string, origin: RequestOrigin, mode: { cookie: boolean }, via: string, device?: DeviceGrant): PreparedSession {
     const now = clock.now();
-    const sessionId = crypto.randomUUID();
+    const sessionId = device?.sessionId ?? crypto.randomUUID();
     const refreshToken = mintRefreshToken();
     const maxExpiresAt = new Date(now + options.sessionMaxAgeMs);
     const expiresAt = new Date(Math.min(now + options.refreshTokenTtlMs, maxExpiresAt.getTime()));
@@ -168,10 +181,20 @@ export function createSessionService(options: SessionServiceOptions) {
         userAgent: origin.userAgent,
         ip: origin.ip,
         csrfTokenHash: csrfToken ? macCsrfToken(options.csrfKey, csrfToken) : null,
+        ...(device && { scopes: [...device.scopes], clientId: device.clientId }),
       },
       refreshToken: { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
-      audit: { type: AuditEventType.LOGIN_SUCCEEDED, userId, actorId: userId, sessionId, ...origin, detail: { via, delivery: mode.cookie ? 'COOKIE' : 'BODY' } },
-      issue: (role) => issue(userId, role, sessionId, refreshToken, expiresAt, csrfToken),
+      audit: {
+        type: AuditEventType.LOGIN_SUCCEEDED,
+        userId,
+        actorId: userId,
+        sessionId,
+        ...origin,
+        detail: device
+          ? { via, clientId: device.clientId, scopes: [...device.scopes], deviceAuthorizationId: device.authorizationId }
+          : { via, delivery: mode.cookie ? 'COOKIE' : 'BODY' },
+      },
+      issue: (role) => issue(userId, role, sessionId, refreshToken, expiresAt, csrfToken, device?.scopes),
     };
   }
 
@@ -194,38 +217,12 @@ export function createSessionService(options: SessionServiceOptions) {
      */
     async startForDevice(
       user: Pick<User, 'id' | 'role'>,
-      device: { sessionId: string; clientId: string; scopes: readonly Scope[]; authorizationId: string },
+      device: DeviceGrant,
       origin: RequestOrigin,
     ): Promise<IssuedTokens> {
-      const now = clock.now();
-      const { sessionId } = device;
-      const refreshToken = mintRefreshToken();
-      const maxExpiresAt = new Date(now + options.sessionMaxAgeMs);
-      const expiresAt = new Date(Math.min(now + options.refreshTokenTtlMs, maxExpiresAt.getTime()));
-      await sessions.create(
-        {
-          id: sessionId,
-          userId: user.id,
-          createdAt: new Date(now),
-          lastUsedAt: new Date(now),
-          expiresAt,
-          maxExpiresAt,
-          userAgent: origin.userAgent,
-          ip: origin.ip,
-          scopes: [...device.scopes],
-          clientId: device.clientId,
-        },
-        { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
-        {
-          type: AuditEventType.LOGIN_SUCCEEDED,
-          userId: user.id,
-          actorId: user.id,
-          sessionId,
-          ...origin,
-          detail: { via: 'device', clientId: device.clientId, scopes: [...device.scopes], deviceAuthorizationId: device.authorizationId },
-        },
-      );
-      return issue(user.id, user.role, sessionId, refreshToken, expiresAt, null, device.scopes);
+      const prepared = prepare(user.id, origin, { cookie: false }, 'device', device);
+      await sessions.create(prepared.session, prepared.refreshToken, prepared.audit);
+      return prepared.issue(user.role);
     },
 
     /**
