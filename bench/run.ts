@@ -50,6 +50,21 @@ const ANON_QUERY = JSON.stringify({ query: '{ me { id } }' });
 const LIST_QUERY = JSON.stringify({ query: '{ users(first: 100) { edges { node { id displayName createdAt email role } } } }' });
 const PASSWORD = 'bench password that is long enough';
 
+/** What the probe (probe.ts) answers: event-loop delay and the memory at the peak of RSS. */
+interface ProbeReport {
+  eventLoopDelayP99Ms: number;
+  maxRssBytes: number;
+  memoryAtMaxRss?: NodeJS.MemoryUsage;
+}
+
+/** One line per phase: whether the peak was the JavaScript heap or native memory. */
+function describeMemory(phase: string, probe: ProbeReport) {
+  const m = probe.memoryAtMaxRss;
+  if (!m) return;
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+  console.log(`  memory at the peak of ${phase}: rss ${mb(m.rss)} MB = heap ${mb(m.heapTotal)} MB (used ${mb(m.heapUsed)}) + external ${mb(m.external)} MB + the rest (code, native) ${mb(m.rss - m.heapTotal - m.external)} MB`);
+}
+
 interface Row {
   scenario: string;
   server: string;
@@ -266,8 +281,11 @@ async function benchmark(database: BenchDatabase) {
   ];
 
   for (const [name, script, env] of servers) references[name] = await startServer(script, env);
-  // As npm start runs it: with the production V8 flags.
-  const keycard = await startServer(MAIN, keycardEnv, '/readyz', PRODUCTION_NODE_FLAGS);
+  // As npm start runs it: with the production V8 flags. BENCH_CPU_PROF=<dir> also writes a
+  // V8 CPU profile of the server under load there (open it in Chrome DevTools), for finding
+  // what a request costs; figures from such a run are slower and not for the README.
+  const profileFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const keycard = await startServer(MAIN, keycardEnv, '/readyz', [...PRODUCTION_NODE_FLAGS, ...profileFlags]);
   const naiveHeaders = { authorization: `Bearer ${naiveAdminToken}` };
   const compare = async (scenario: string, scenarios: Record<string, Scenario>) => {
     console.log(`  ${scenario}: ${Object.keys(scenarios).join(', ')} in alternation ...`);
@@ -303,22 +321,24 @@ async function benchmark(database: BenchDatabase) {
       Keycard: { url: `${keycard.url}/graphql`, body: LIST_QUERY, headers: { authorization: `Bearer ${seeded.adminToken}` } },
     });
   }
-  const loadProbe = await keycard.probe<{ maxRssBytes: number }>('probe:report');
+  const loadProbe = await keycard.probe<ProbeReport>('probe:report');
+  describeMemory('the me/list load', loadProbe);
   for (const server of Object.values(references)) await server.stop();
 
   let refresh: LoadResult | undefined;
-  let refreshProbe: { maxRssBytes: number } | undefined;
+  let refreshProbe: ProbeReport | undefined;
   if (runs('refresh')) {
     console.log('refresh rotation');
     await keycard.probe('probe:start');
     refresh = await record('refresh (rotation)', 'Keycard', refreshScenario(keycard.url, seeded.refreshTokens));
-    refreshProbe = await keycard.probe<{ maxRssBytes: number }>('probe:report');
+    refreshProbe = await keycard.probe<ProbeReport>('probe:report');
+    describeMemory('the refresh load', refreshProbe);
   }
 
   let login: LoadResult | undefined;
   let rawRate = 0;
   let rawRateAtServerConcurrency = 0;
-  let storm: { eventLoopDelayP99Ms: number; worstEventLoopDelayP99Ms: number; maxRssBytes: number } | undefined;
+  let storm: { eventLoopDelayP99Ms: number; worstEventLoopDelayP99Ms: number; maxRssBytes: number; memoryAtMaxRss?: NodeJS.MemoryUsage } | undefined;
   if (runs('login')) {
     console.log('login storm');
     // The pool's raw rate and the storm are measured in alternation, like compared servers: the
@@ -328,7 +348,7 @@ async function benchmark(database: BenchDatabase) {
     const rawRates: number[] = [];
     const rawRatesAtServerConcurrency: number[] = [];
     const storms: LoadResult[] = [];
-    const probes: Array<{ eventLoopDelayP99Ms: number; maxRssBytes: number }> = [];
+    const probes: ProbeReport[] = [];
     for (let i = 0; i < RUNS; i++) {
       // The pool's ceiling: as many verifications in flight as it has threads (libuv: 4).
       rawRates.push(rawArgon2Rate(UV_THREADPOOL_SIZE));
@@ -337,7 +357,9 @@ async function benchmark(database: BenchDatabase) {
       // Probed per storm: the idle server during the raw measurement would dilute the delay.
       await keycard.probe('probe:start');
       storms.push(await runLoad(scenario, DURATION));
-      probes.push(await keycard.probe<{ eventLoopDelayP99Ms: number; maxRssBytes: number }>('probe:report'));
+      const probe = await keycard.probe<ProbeReport>('probe:report');
+      describeMemory(`login storm ${i + 1}`, probe);
+      probes.push(probe);
     }
     // Delay as every figure here: the median of the runs (performance.md), the worst beside it;
     // memory: the most any run held.
@@ -345,6 +367,7 @@ async function benchmark(database: BenchDatabase) {
       eventLoopDelayP99Ms: median(probes.map((p) => p.eventLoopDelayP99Ms)),
       worstEventLoopDelayP99Ms: Math.max(...probes.map((p) => p.eventLoopDelayP99Ms)),
       maxRssBytes: Math.max(...probes.map((p) => p.maxRssBytes)),
+      memoryAtMaxRss: probes.reduce((a, b) => (b.maxRssBytes > a.maxRssBytes ? b : a)).memoryAtMaxRss,
     };
     rawRate = median(rawRates);
     rawRateAtServerConcurrency = median(rawRatesAtServerConcurrency);
@@ -406,7 +429,7 @@ async function benchmark(database: BenchDatabase) {
   fs.mkdirSync(out, { recursive: true });
   // A subset never replaces the full report the README quotes, nor a PostgreSQL run the SQLite one.
   const name = `${ONLY.size < SCENARIOS.length ? 'partial' : 'latest'}${DB === 'postgres' ? '-postgres' : ''}`;
-  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, database: database.description, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, rawArgon2RateAtServerConcurrency: rawRateAtServerConcurrency, startToReadyMs, targets }, null, 2));
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, database: database.description, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, rawArgon2RateAtServerConcurrency: rawRateAtServerConcurrency, startToReadyMs, memoryAtMaxRss: { load: loadProbe.memoryAtMaxRss, refresh: refreshProbe?.memoryAtMaxRss, login: storm?.memoryAtMaxRss }, targets }, null, 2));
   fs.writeFileSync(path.join(out, `${name}.md`), lines.join('\n') + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), path.join(out, `${name}.json`))}`);
 }
