@@ -33,4 +33,22 @@ describe('production node flags', () => {
       );
     assert.ok(newSpace(PRODUCTION_NODE_FLAGS) < newSpace([]), 'the flags shrink the young generation');
   });
+
+  it('bounds the old generation: under promoted garbage, a process with --heap-growing-percent holds less heap than without', () => {
+    const growing = PRODUCTION_NODE_FLAGS.filter((flag) => flag.startsWith('--heap-growing-percent='));
+    assert.equal(growing.length, 1, 'the production flags set --heap-growing-percent');
+    // Objects that outlive two scavenges are promoted, then die: garbage in old space, which V8
+    // lets accumulate up to a multiple of the live size before a full collection.
+    const peakHeap = (flags: readonly string[]) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          [...flags, '-e', 'let max=0;const ring=new Array(40000);for(let i=0;i<4e6;i++){ring[i%ring.length]=new Array(24).fill(i);if((i&0x3fff)===0)max=Math.max(max,process.memoryUsage().heapTotal)}process.stdout.write(String(max))'],
+          { encoding: 'utf8' },
+        ),
+      );
+    const without = peakHeap([]);
+    const withFlag = peakHeap(growing);
+    assert.ok(withFlag < without * 0.9, `peak heap ${withFlag} with ${growing[0]}, ${without} without`);
+  });
 });
