@@ -21,6 +21,7 @@ import { createDeviceAuthorizationRepository } from './device-authorizations';
 import { createUserRepository } from './users';
 import { BUSY_TIMEOUT_MS, createWriteGate, gatedWrites, isLockError } from './write-gate';
 import { createReadinessProbe } from './readiness';
+import { createDataVersionReader } from './data-version';
 import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../one-time-tokens';
 import { createOneTimeTokenRepository } from './one-time-tokens';
 
@@ -40,7 +41,8 @@ const handles = new WeakMap<Storage, DatabaseHandle>();
  * session check's cache is invalidated by the write path itself: the users and sessions
  * repositories are wrapped so that every method that is not a declared read bumps this
  * process's version (src/storage/invalidation.ts), and `PRAGMA data_version` moves when
- * another connection (the operator CLI, another process on the file) commits.
+ * another connection (the operator CLI, another process on the file) commits; it is read once
+ * per turn of the event loop (data-version.ts).
  */
 export interface SqliteStorageOptions extends StorageOptions {
   /** How long a write waits for a lock held by another connection before SERVICE_UNAVAILABLE (default 2 s). */
@@ -68,13 +70,15 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
     // One version for both repositories: a write through either invalidates the session check's cache.
     const changes = createViewerStateChanges();
     const dataVersion = handle.sqlite.prepare('PRAGMA data_version').pluck();
-    const cache = createViewerStateCache({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES });
+    // Read once per turn of the event loop, shared by the requests of that turn (data-version.ts).
+    const databaseVersion = createDataVersionReader(() => dataVersion.get() as number);
+    const cache = createViewerStateCache({ changes, databaseVersion, maxEntries: VIEWER_CACHE_ENTRIES });
     const { onViewerStateRead } = options;
     const readViewerState: ViewerStateReader = onViewerStateRead
       ? (id, nowMs, load) => cache.read(id, nowMs, () => (onViewerStateRead(), load()))
       : (id, nowMs, load) => cache.read(id, nowMs, load);
     // API tokens share the version and the signal: a revocation, a disable or a role change reaches them too.
-    const tokenCache = createViewerStateCache<ApiTokenViewerState>({ changes, databaseVersion: () => dataVersion.get() as number, maxEntries: VIEWER_CACHE_ENTRIES, isLive: isLiveApiTokenState });
+    const tokenCache = createViewerStateCache<ApiTokenViewerState>({ changes, databaseVersion, maxEntries: VIEWER_CACHE_ENTRIES, isLive: isLiveApiTokenState });
     const readTokenState: ApiTokenStateReader = onViewerStateRead
       ? (hash, nowMs, load) => tokenCache.read(hash, nowMs, () => (onViewerStateRead(), load()))
       : (hash, nowMs, load) => tokenCache.read(hash, nowMs, load);

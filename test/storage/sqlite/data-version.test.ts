@@ -15,8 +15,10 @@ const NOW = new Date(Date.UTC(2026, 0, 1));
 /**
  * The session check's cache on SQLite also watches `PRAGMA data_version`, which moves when
  * another connection commits: the operator CLI, another process on the same file, or anything
- * else that writes SQL there.
+ * else that writes SQL there. It is read once per turn of the event loop
+ * (src/storage/sqlite/data-version.ts): a check in a later turn than the commit sees it.
  */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 // SQLite by nature (a database file, its pragmas, its connection): registered on the SQLite
 // pass only (test/support/dialect.ts); the PostgreSQL pass runs the same behaviour through
 // the PostgreSQL adapter in the rest of the suite.
@@ -45,13 +47,14 @@ onlyOn('sqlite')('SQLite: commits of other connections invalidate the session ch
 
   const check = () => storage.sessions.findViewerState(sessionId, NOW.getTime());
 
-  it('a raw UPDATE committed by another connection is seen by the next check', async () => {
+  it('a raw UPDATE committed by another connection is seen by the first check of a later turn', async () => {
     const other = new Database(file);
     try {
       other.prepare('UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ?').run(NOW.getTime(), 'REVOKED', sessionId);
     } finally {
       other.close();
     }
+    await nextTurn();
     assert.deepEqual((await check())?.revokedAt, NOW);
     assert.equal(reads, 2);
   });
@@ -63,7 +66,22 @@ onlyOn('sqlite')('SQLite: commits of other connections invalidate the session ch
     } finally {
       await other.close();
     }
+    await nextTurn();
     assert.equal((await check())?.role, 'ADMIN');
+  });
+
+  it('checks in the turn of a commit elsewhere are concurrent with it: one reading is shared; the next turn reads again and sees it', async () => {
+    const other = new Database(file);
+    try {
+      await nextTurn();
+      assert.equal((await check())?.revokedAt, null, 'the turn begins before the commit');
+      other.prepare('UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ?').run(NOW.getTime(), 'REVOKED', sessionId);
+      await nextTurn();
+      assert.deepEqual((await check())?.revokedAt, NOW);
+      assert.equal(reads, 2);
+    } finally {
+      other.close();
+    }
   });
 
   it('control: a write on the same connection that bypasses the repositories is not seen until a repository write; so every repository write must invalidate', async () => {
