@@ -37,13 +37,17 @@ type Dialect = (typeof DIALECTS)[number];
 const DB = (process.env.BENCH_DB ?? 'sqlite').trim().toLowerCase() as Dialect;
 if (!DIALECTS.includes(DB)) throw new Error(`BENCH_DB: unknown database "${process.env.BENCH_DB}" (${DIALECTS.join(', ')})`);
 /**
- * The goals that differ by database (the rest are the same on both). On PostgreSQL a rotation is
- * a transaction over the network, and several instances share the load: 1,000 per second on one.
+ * The goals that differ by database (the rest are the same on both). On SQLite, the embedded
+ * default, they are those the PostgreSQL work had to keep (issue 12: "must not fall"): `me` at
+ * least plain Apollo's rate and the list at 0.9 of it, above performance.md's general 0.90 and
+ * 0.85. On PostgreSQL a rotation is a transaction over the network, and several instances share
+ * the load: 1,000 per second on one. An API token's `me` is held to 0.90 on both.
  */
 const GOALS: Record<Dialect, { meRatio: number; listRatio: number; refreshPerSecond: number }> = {
-  sqlite: { meRatio: 0.9, listRatio: 0.85, refreshPerSecond: 2000 },
+  sqlite: { meRatio: 1.0, listRatio: 0.9, refreshPerSecond: 2000 },
   postgres: { meRatio: 0.9, listRatio: 0.85, refreshPerSecond: 1000 },
 };
+const API_TOKEN_ME_RATIO = 0.9;
 
 const ME_QUERY = JSON.stringify({ query: '{ me { id displayName } }' });
 const ANON_QUERY = JSON.stringify({ query: '{ me { id } }' });
@@ -386,7 +390,7 @@ async function benchmark(database: BenchDatabase) {
   }
   if (runs('apitoken')) {
     const apiTokenRatio = rps('API token `me`', 'Keycard') / rps('API token `me`', 'plain Apollo');
-    targets.push({ target: 'API token me vs plain Apollo', value: apiTokenRatio, goal: `>= ${goals.meRatio.toFixed(2)}`, met: apiTokenRatio >= goals.meRatio });
+    targets.push({ target: 'API token me vs plain Apollo', value: apiTokenRatio, goal: `>= ${API_TOKEN_ME_RATIO.toFixed(2)}`, met: apiTokenRatio >= API_TOKEN_ME_RATIO });
   }
   if (runs('list')) {
     const listRatio = rps('users(first: 100) x 5 fields', 'Keycard') / rps('users(first: 100) x 5 fields', 'plain Apollo');
