@@ -6,6 +6,11 @@ import { describe, it } from 'node:test';
 import { PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from '../src/node-flags';
 import { REPO_ROOT } from './support/paths';
 
+/** Runs a one-line script under `flags` in a node of its own and reads the number it prints. */
+function numberPrintedWith(flags: readonly string[], script: string): number {
+  return Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }));
+}
+
 describe('production node flags', () => {
   it('npm start passes exactly the flags the benchmark measures with', () => {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
@@ -24,13 +29,7 @@ describe('production node flags', () => {
 
   it('caps the young generation: a process started with them has a smaller new space than without', () => {
     const newSpace = (flags: readonly string[]) =>
-      Number(
-        execFileSync(
-          process.execPath,
-          [...flags, '-e', "let k=[];for(let i=0;i<3e6;i++){k.push({i});if(k.length>1e5)k=[]}process.stdout.write(String(require('v8').getHeapSpaceStatistics().find((s)=>s.space_name==='new_space').space_size))"],
-          { encoding: 'utf8' },
-        ),
-      );
+      numberPrintedWith(flags, "let k=[];for(let i=0;i<3e6;i++){k.push({i});if(k.length>1e5)k=[]}process.stdout.write(String(require('v8').getHeapSpaceStatistics().find((s)=>s.space_name==='new_space').space_size))");
     assert.ok(newSpace(PRODUCTION_NODE_FLAGS) < newSpace([]), 'the flags shrink the young generation');
   });
 
@@ -40,13 +39,7 @@ describe('production node flags', () => {
     // Objects that outlive two scavenges are promoted, then die: garbage in old space, which V8
     // lets accumulate up to a multiple of the live size before a full collection.
     const peakHeap = (flags: readonly string[]) =>
-      Number(
-        execFileSync(
-          process.execPath,
-          [...flags, '-e', 'let max=0;const ring=new Array(40000);for(let i=0;i<4e6;i++){ring[i%ring.length]=new Array(24).fill(i);if((i&0x3fff)===0)max=Math.max(max,process.memoryUsage().heapTotal)}process.stdout.write(String(max))'],
-          { encoding: 'utf8' },
-        ),
-      );
+      numberPrintedWith(flags, 'let max=0;const ring=new Array(40000);for(let i=0;i<4e6;i++){ring[i%ring.length]=new Array(24).fill(i);if((i&0x3fff)===0)max=Math.max(max,process.memoryUsage().heapTotal)}process.stdout.write(String(max))');
     const without = peakHeap([]);
     const withFlag = peakHeap(growing);
     assert.ok(withFlag < without * 0.9, `peak heap ${withFlag} with ${growing[0]}, ${without} without`);
