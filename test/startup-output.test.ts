@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { createCliWorkspace } from './cli/run-cli';
+import { runMainUntilListening } from './support/run-main';
 
-const MAIN = path.resolve(__dirname, '..', 'src', 'main.js');
 const STRONG = 'a3f1c9e27b5d4806f2a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b1d3';
 
 /** What `npm run dev` / `npm start` print on stdout up to the listening line (then SIGTERM). */
-function startupOutput(env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, PORT: '0', DATABASE_URL: ':memory:', LOG_LEVEL: 'silent', ...env },
-      // dist/: no .env there to change the environment under test.
-      cwd: path.resolve(__dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (/listening on/.test(stdout)) child.kill('SIGTERM');
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      if (/listening on/.test(stdout)) resolve(stdout);
-      else reject(new Error(`the server did not start: ${stderr || stdout}`));
-    });
-  });
+async function startupOutput(env: Record<string, string>): Promise<string> {
+  // dist/: no .env there to change the environment under test.
+  const { stdout, stderr } = await runMainUntilListening({ env: { PORT: '0', DATABASE_URL: ':memory:', LOG_LEVEL: 'silent', ...env }, cwd: path.resolve(__dirname, '..') });
+  if (/listening on/.test(stdout)) return stdout;
+  throw new Error(`the server did not start: ${stderr || stdout}`);
 }
 
 describe('start-up output', () => {

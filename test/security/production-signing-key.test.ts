@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { NoSigningKeyError } from '../../src/keys/key-set';
 import { startTestApp, TEST_SECRET } from '../support/app';
 import { createCliWorkspace } from '../cli/run-cli';
-
-const MAIN = path.resolve(__dirname, '..', '..', 'src', 'main.js');
+import { runMainUntilListening } from '../support/run-main';
 
 /** Runs the server until it prints its listening line (then stops it) or exits by itself. */
-function startServer(env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (/listening on/.test(stdout)) child.kill('SIGTERM');
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const startServer = (env: Record<string, string>, cwd: string) => runMainUntilListening({ env, cwd });
 
 describe('production start-up without a signing key', () => {
   it('createApp in production on an empty key table refuses with NoSigningKeyError and creates nothing', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,36 +9,14 @@ import { openSqliteStorage, sqliteHandleOf } from '../../../src/storage/sqlite/s
 import { startTestApp, TEST_SECRET } from '../../support/app';
 import { onlyOn } from '../../support/dialect';
 import { PASSWORD, post, uniqueEmail } from '../../support/graphql';
+import { MAIN, runMainUntilListening } from '../../support/run-main';
 
-const MAIN = path.resolve(__dirname, '..', '..', '..', 'src', 'main.js');
 /** nobody: file permissions bind it (this suite runs as root, which they do not bind). */
 const NOBODY = 65534;
 
-function runMainAs(uid: number, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'test', KEYCARD_SECRET: TEST_SECRET, ...env },
-      cwd: path.dirname(MAIN),
-      uid,
-      gid: uid,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      // Started: the bug. Stop it; the assertions below say what was expected.
-      if (/listening on/.test(stdout)) child.kill('SIGTERM');
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The server as `uid`; if it starts (the bug), it is stopped and the assertions say what was expected. */
+const runMainAs = (uid: number, env: Record<string, string>) =>
+  runMainUntilListening({ env: { PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'test', KEYCARD_SECRET: TEST_SECRET, ...env }, cwd: path.dirname(MAIN), uid });
 
 const signupBody = () => ({ query: print(SignupDocument), variables: { input: { email: uniqueEmail('full'), password: PASSWORD } } });
 
