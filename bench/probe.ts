@@ -18,7 +18,8 @@ const sample = () => {
 const sampler = setInterval(sample, 100);
 sampler.unref();
 /** Time spent in garbage collection pauses since probe:start, by kind (young generation or full). */
-let gc = { count: 0, ms: 0, youngMs: 0, fullMs: 0 };
+const noCollections = () => ({ count: 0, ms: 0, youngMs: 0, fullMs: 0 });
+let gc = noCollections();
 const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gc.count++;
@@ -37,7 +38,7 @@ process.on('message', (message: unknown) => {
     histogram.enable();
     maxRss = 0;
     sample();
-    gc = { count: 0, ms: 0, youngMs: 0, fullMs: 0 };
+    gc = noCollections();
     process.send?.({ type: 'probe:started' });
   } else if (message === 'probe:report') {
     histogram.disable();

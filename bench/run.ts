@@ -54,19 +54,21 @@ const ANON_QUERY = JSON.stringify({ query: '{ me { id } }' });
 const LIST_QUERY = JSON.stringify({ query: '{ users(first: 100) { edges { node { id displayName createdAt email role } } } }' });
 const PASSWORD = 'bench password that is long enough';
 
-/** What the probe (probe.ts) answers: event-loop delay and the memory at the peak of RSS. */
+/** What the probe (probe.ts) answers: event-loop delay, the memory at the peak of RSS, GC pauses. */
 interface ProbeReport {
   eventLoopDelayP99Ms: number;
   maxRssBytes: number;
   memoryAtMaxRss?: NodeJS.MemoryUsage;
+  gc?: { count: number; ms: number; youngMs: number; fullMs: number };
 }
 
-/** One line per phase: whether the peak was the JavaScript heap or native memory. */
+/** One line per phase: whether the peak was the JavaScript heap or native memory, and the GC time. */
 function describeMemory(phase: string, probe: ProbeReport) {
   const m = probe.memoryAtMaxRss;
   if (!m) return;
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
-  console.log(`  memory at the peak of ${phase}: rss ${mb(m.rss)} MB = heap ${mb(m.heapTotal)} MB (used ${mb(m.heapUsed)}) + external ${mb(m.external)} MB + the rest (code, native) ${mb(m.rss - m.heapTotal - m.external)} MB`);
+  const gc = probe.gc ? `; GC ${probe.gc.ms.toFixed(0)} ms in ${probe.gc.count} pauses (young ${probe.gc.youngMs.toFixed(0)} ms, full ${probe.gc.fullMs.toFixed(0)} ms)` : '';
+  console.log(`  memory at the peak of ${phase}: rss ${mb(m.rss)} MB = heap ${mb(m.heapTotal)} MB (used ${mb(m.heapUsed)}) + external ${mb(m.external)} MB + the rest (code, native) ${mb(m.rss - m.heapTotal - m.external)} MB${gc}`);
 }
 
 interface Row {
@@ -342,7 +344,7 @@ async function benchmark(database: BenchDatabase) {
   let login: LoadResult | undefined;
   let rawRate = 0;
   let rawRateAtServerConcurrency = 0;
-  let storm: { eventLoopDelayP99Ms: number; worstEventLoopDelayP99Ms: number; maxRssBytes: number; memoryAtMaxRss?: NodeJS.MemoryUsage } | undefined;
+  let storm: (ProbeReport & { worstEventLoopDelayP99Ms: number }) | undefined;
   if (runs('login')) {
     console.log('login storm');
     // The pool's raw rate and the storm are measured in alternation, like compared servers: the
@@ -366,12 +368,14 @@ async function benchmark(database: BenchDatabase) {
       probes.push(probe);
     }
     // Delay as every figure here: the median of the runs (performance.md), the worst beside it;
-    // memory: the most any run held.
+    // memory: the run that held the most.
+    const peak = probes.reduce((a, b) => (b.maxRssBytes > a.maxRssBytes ? b : a));
     storm = {
       eventLoopDelayP99Ms: median(probes.map((p) => p.eventLoopDelayP99Ms)),
       worstEventLoopDelayP99Ms: Math.max(...probes.map((p) => p.eventLoopDelayP99Ms)),
-      maxRssBytes: Math.max(...probes.map((p) => p.maxRssBytes)),
-      memoryAtMaxRss: probes.reduce((a, b) => (b.maxRssBytes > a.maxRssBytes ? b : a)).memoryAtMaxRss,
+      maxRssBytes: peak.maxRssBytes,
+      memoryAtMaxRss: peak.memoryAtMaxRss,
+      gc: peak.gc,
     };
     rawRate = median(rawRates);
     rawRateAtServerConcurrency = median(rawRatesAtServerConcurrency);
@@ -433,7 +437,7 @@ async function benchmark(database: BenchDatabase) {
   fs.mkdirSync(out, { recursive: true });
   // A subset never replaces the full report the README quotes, nor a PostgreSQL run the SQLite one.
   const name = `${ONLY.size < SCENARIOS.length ? 'partial' : 'latest'}${DB === 'postgres' ? '-postgres' : ''}`;
-  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, database: database.description, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, rawArgon2RateAtServerConcurrency: rawRateAtServerConcurrency, startToReadyMs, memoryAtMaxRss: { load: loadProbe.memoryAtMaxRss, refresh: refreshProbe?.memoryAtMaxRss, login: storm?.memoryAtMaxRss }, targets }, null, 2));
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, database: database.description, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, rawArgon2RateAtServerConcurrency: rawRateAtServerConcurrency, startToReadyMs, memoryAtMaxRss: { load: loadProbe.memoryAtMaxRss, refresh: refreshProbe?.memoryAtMaxRss, login: storm?.memoryAtMaxRss }, gc: { load: loadProbe.gc, refresh: refreshProbe?.gc, login: storm?.gc }, targets }, null, 2));
   fs.writeFileSync(path.join(out, `${name}.md`), lines.join('\n') + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), path.join(out, `${name}.json`))}`);
 }

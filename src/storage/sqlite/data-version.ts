@@ -29,22 +29,18 @@ export function createDataVersionReader(readVersion: () => number, options: Data
   const maxAgeMs = options.maxAgeMs ?? 1;
   const now = options.now ?? (() => performance.now());
   const afterTurn = options.afterTurn ?? ((forget) => void setImmediate(forget).unref());
+  // A forget is pending exactly while there is a reading: it is scheduled when one is first taken.
   let reading: number | undefined;
   let readAt = 0;
-  let forgetting = false;
   const forget = () => {
     reading = undefined;
-    forgetting = false;
   };
   return () => {
     const at = now();
     if (reading !== undefined && at - readAt <= maxAgeMs) return reading;
+    if (reading === undefined) afterTurn(forget);
     reading = readVersion();
     readAt = at;
-    if (!forgetting) {
-      forgetting = true;
-      afterTurn(forget);
-    }
     return reading;
   };
 }
