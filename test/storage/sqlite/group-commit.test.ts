@@ -70,6 +70,59 @@ onlyOn('sqlite')('group commit: writes asked for in one turn share one transacti
     assert.equal(committedNames(), 'a,b');
   });
 
+  it('runs a batch in one plain pass, and only after a write throws a second pass with a savepoint per write', async () => {
+    const calls: string[] = [];
+    const insert = writer.prepare('INSERT INTO items (name, parent) VALUES (?, ?)');
+    const write = createGroupCommit(writer, (name: string) => {
+      calls.push(name);
+      insert.run(name, 'p');
+      return name;
+    });
+    await Promise.all(['a', 'b', 'c'].map((name) => write(name)));
+    assert.deepEqual(calls, ['a', 'b', 'c']);
+    calls.length = 0;
+    await Promise.allSettled(['d', 'a', 'e'].map((name) => write(name)));
+    // First pass: d, then a throws and the transaction is rolled back; second pass: all three.
+    assert.deepEqual(calls, ['d', 'a', 'd', 'a', 'e']);
+    assert.equal(committedNames(), 'a,b,c,d,e');
+  });
+
+  it('rolls back everything a throwing write did, even its statements that succeeded; the others commit once', async () => {
+    const insert = writer.prepare('INSERT INTO items (name, parent) VALUES (?, ?)');
+    const write = createGroupCommit(writer, (names: string[]) => {
+      for (const name of names) insert.run(name, 'p');
+      return names.join('+');
+    });
+    const outcomes = await Promise.allSettled([write(['a']), write(['b', 'c', 'a']), write(['d'])]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    assert.equal(committedNames(), 'a,d');
+  });
+
+  it('does not run a batch again when its transaction cannot begin: every caller gets the lock error', async () => {
+    let applied = 0;
+    const insert = writer.prepare('INSERT INTO items (name, parent) VALUES (?, ?)');
+    const write = createGroupCommit(writer, (name: string) => {
+      applied++;
+      insert.run(name, 'p');
+    });
+    // Another connection holds the write lock; with no busy timeout, BEGIN IMMEDIATE fails at once.
+    const other = new Database(path.join(dir, 'db.sqlite'));
+    other.pragma('busy_timeout = 0');
+    writer.pragma('busy_timeout = 0');
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const outcomes = await Promise.allSettled([write('a'), write('b')]);
+      assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+      for (const outcome of outcomes) assert.equal(((outcome as PromiseRejectedResult).reason as { code?: string }).code, 'SQLITE_BUSY');
+      assert.equal(applied, 0);
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+    }
+    assert.equal(committedNames(), '');
+  });
+
   it('rejects every caller of a batch whose commit fails, and nothing of it is written', async () => {
     const { write } = insertItems();
     // A deferred foreign key is checked at COMMIT: the whole batch fails there.
