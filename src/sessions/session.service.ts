@@ -6,6 +6,7 @@ import { API_TOKEN_PREFIX } from '../tokens/api-token';
 import { createRefreshTokenRandomness, deriveSuccessor, hashRefreshToken, looksLikeRefreshToken } from '../tokens/refresh-token';
 import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { Clock } from '../clock';
+import { timeOrderedId } from '../storage/time-ordered-id';
 import { errors, RefreshErrorReason, TokenErrorReason } from '../errors';
 import { isLiveViewerState, type NewRefreshToken, type NewSession, type RefreshState, type RefreshToken, type SessionRepository } from '../storage/sessions';
 import type { AuditEventInput } from '../audit/audit-event';
@@ -183,7 +184,7 @@ export function createSessionService(options: SessionServiceOptions) {
         csrfTokenHash: csrfToken ? macCsrfToken(options.csrfKey, csrfToken) : null,
         ...(device && { scopes: [...device.scopes], clientId: device.clientId }),
       },
-      refreshToken: { id: crypto.randomUUID(), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
+      refreshToken: { id: timeOrderedId(new Date(now)), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
       audit: {
         type: AuditEventType.LOGIN_SUCCEEDED,
         userId,
@@ -281,7 +282,7 @@ export function createSessionService(options: SessionServiceOptions) {
           tokenId: token.id,
           at: new Date(now),
           nonce,
-          successor: { id: crypto.randomUUID(), tokenHash: hashRefreshToken(successor), createdAt: new Date(now), expiresAt },
+          successor: { id: timeOrderedId(new Date(now)), tokenHash: hashRefreshToken(successor), createdAt: new Date(now), expiresAt },
           sessionId: session.id,
           sessionExpiresAt: expiresAt,
           audit: { type: AuditEventType.TOKEN_REFRESHED, userId: user.id, actorId: user.id, sessionId: session.id, ...origin },

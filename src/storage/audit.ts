@@ -1,5 +1,5 @@
-import crypto from 'node:crypto';
 import type { AuditEventInput } from '../audit/audit-event';
+import { timeOrderedId } from './time-ordered-id';
 
 /** An audit event as stored; `type` is one of AuditEventType's values, stored as text. */
 export interface AuditEvent {
@@ -17,7 +17,7 @@ export interface AuditEvent {
 /** The event as every adapter stores it: a new id, absent origin fields as null. */
 export function newAuditEvent(at: Date, event: AuditEventInput): AuditEvent {
   return {
-    id: crypto.randomUUID(),
+    id: timeOrderedId(at),
     at,
     type: event.type,
     userId: event.userId ?? null,

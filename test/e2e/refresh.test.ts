@@ -55,6 +55,22 @@ describe('refresh token rotation', () => {
     assert.equal(sessions.filter((s) => s.rotatedAt === null).length, 1, 'exactly one live token');
   });
 
+  it('keys each refresh token by its creation time (UUIDv7), at signup and at every rotation, so new rows append to the key index', async () => {
+    const { refreshToken: r1 } = await signup(t.url);
+    t.clock.advance(3 * SECOND);
+    const first = await refresh(r1);
+    t.clock.advance(3 * SECOND);
+    await refresh(first.data!.refresh.refreshToken!);
+    const tokens = await inspectStorage(t.app.storage).refreshTokens();
+    assert.equal(tokens.length, 3);
+    for (const token of tokens) {
+      assert.match(token.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(parseInt(token.id.replace(/-/g, '').slice(0, 12), 16), token.createdAt.getTime());
+    }
+    const byCreation = [...tokens].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    assert.deepEqual(byCreation.map((token) => token.id), tokens.map((token) => token.id).sort());
+  });
+
   it('#11 #12 R1 after the grace window is reuse: REUSED, the whole family is revoked, and an audit event is written', async () => {
     const { refreshToken: r1 } = await signup(t.url);
     const first = await refresh(r1);

@@ -8,6 +8,11 @@ import { EmailTakenError } from '../../src/storage/users';
 import { DAY, HOUR, ManualClock, MINUTE, SECOND } from '../support/clock';
 import { insertSession, insertSessionWithToken, insertUser } from '../support/storage';
 
+/** The time in a UUIDv7 key (RFC 9562 §5.7); NaN for any other kind of id. */
+function millisecondsOfId(id: string): number {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-7/.test(id) ? parseInt(id.replace(/-/g, '').slice(0, 12), 16) : NaN;
+}
+
 const NOW = new Date(Date.UTC(2026, 0, 1));
 const LATER = new Date(NOW.getTime() + 14 * DAY);
 const at = (ms: number) => new Date(NOW.getTime() + ms);
@@ -376,7 +381,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         const session = (await storage.sessions.findById(sessionId))!;
         assert.deepEqual([session.lastUsedAt, session.expiresAt, session.maxExpiresAt], [at(HOUR), at(20 * DAY), LATER]);
         const refreshed = (await storage.audit.page({ first: 10, type: 'TOKEN_REFRESHED' })).rows;
-        assert.deepEqual(refreshed.map((e) => [e.sessionId, e.at]), [[sessionId, at(HOUR)]]);
+        assert.deepEqual(refreshed.map((e) => [e.sessionId, e.at, millisecondsOfId(e.id)]), [[sessionId, at(HOUR), at(HOUR).getTime()]]);
       });
 
       it('rotate of a token already rotated is false and writes nothing', async () => {
@@ -519,8 +524,9 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         const { rows } = await storage.audit.page({ first: 10 });
         assert.equal(rows.length, 2);
         const [bare, full] = rows;
-        assert.equal(typeof full!.id, 'string');
         assert.notEqual(full!.id, bare!.id);
+        // Keyed by time (src/storage/time-ordered-id.ts): each id carries its event's time.
+        assert.deepEqual([millisecondsOfId(full!.id), millisecondsOfId(bare!.id)], [NOW.getTime(), at(SECOND).getTime()]);
         assert.deepEqual({ ...full!, id: undefined }, {
           id: undefined,
           at: NOW,

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { PRUNE_BATCH_ROWS, yieldToRequests, type SessionRepository, type ViewerState } from '../sessions';
@@ -6,6 +5,7 @@ import { createViewerStateCache, type ViewerStateChanges } from '../viewer-state
 import { inTransaction, notifyViewerStateChanged, retryingStatement, writeAudit, type PgDb } from './database';
 import { translatingErrors } from './errors';
 import { refreshTokens, sessions, userListColumns, users } from './schema';
+import { timeOrderedId } from '../time-ordered-id';
 import { endLiveSessionsOfUser } from './users';
 
 /** Sessions remembered by the viewer-state cache: ~1 KB each (as on SQLite). */
@@ -138,7 +138,7 @@ export function createPostgresSessionRepository(
           r.successor.createdAt.toISOString(),
           r.successor.expiresAt.toISOString(),
           r.sessionExpiresAt.toISOString(),
-          crypto.randomUUID(),
+          timeOrderedId(r.at),
           audit.type,
           audit.userId ?? null,
           audit.actorId ?? null,
