@@ -61,20 +61,15 @@ export async function measure(scenario: Scenario, durationSeconds: number, runs:
 }
 
 /**
- * Measures several servers on the same query in alternation (a, b, c, a, b, c, ...), in slices
- * of `sliceSeconds`, and keeps the median slice of each. On a shared VM the machine's speed
- * changes within seconds: in 2 s slices of the 100-user list, plain Apollo alone ran anywhere
- * from 811 to 1,502 req/s, and the Keycard/plain ratio of neighbouring slices from 0.66 to 1.17.
- * The same time cut into more, shorter slices gives each server's median many samples taken
- * next to the others' (12 of 2 s instead of 3 of 8 s by default), so one slow stretch weighs
- * on a ratio far less. The warm-up lets each server's JIT settle first.
+ * Measures several servers on the same query in alternation (a, b, c, a, b, c, ...), so a
+ * slow minute on a shared machine weighs on all of them alike; the median of each is kept.
  */
-export async function measureInterleaved(scenarios: Record<string, Scenario>, sliceSeconds: number, slices: number, warmupSeconds = 4): Promise<Record<string, LoadResult>> {
+export async function measureInterleaved(scenarios: Record<string, Scenario>, durationSeconds: number, runs: number): Promise<Record<string, LoadResult>> {
   const names = Object.keys(scenarios);
-  for (const name of names) await runLoad(scenarios[name]!, warmupSeconds);
+  for (const name of names) await runLoad(scenarios[name]!, Math.min(2, durationSeconds));
   const results: Record<string, LoadResult[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (let i = 0; i < slices; i++) {
-    for (const name of names) results[name]!.push(await runLoad(scenarios[name]!, sliceSeconds));
+  for (let i = 0; i < runs; i++) {
+    for (const name of names) results[name]!.push(await runLoad(scenarios[name]!, durationSeconds));
   }
   return Object.fromEntries(names.map((name) => [name, summarize(results[name]!)]));
 }

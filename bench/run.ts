@@ -20,12 +20,6 @@ import { createDatabase, dropDatabase } from './references/postgres-database';
  */
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/**
- * Servers compared on one query share the same time (BENCH_DURATION x BENCH_RUNS each), cut into
- * slices of BENCH_SLICE seconds taken in alternation (bench/load.ts, measureInterleaved).
- */
-const SLICE = Number(process.env.BENCH_SLICE ?? 2);
-const SLICES = Math.max(RUNS, Math.round((DURATION * RUNS) / SLICE));
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const PLAIN = path.join(__dirname, 'references', 'plain-apollo.js');
@@ -301,7 +295,7 @@ async function benchmark(database: BenchDatabase) {
   const naiveHeaders = { authorization: `Bearer ${naiveAdminToken}` };
   const compare = async (scenario: string, scenarios: Record<string, Scenario>) => {
     console.log(`  ${scenario}: ${Object.keys(scenarios).join(', ')} in alternation ...`);
-    const results = await measureInterleaved(scenarios, SLICE, SLICES);
+    const results = await measureInterleaved(scenarios, DURATION, RUNS);
     for (const [server, result] of Object.entries(results)) {
       console.log(`    ${server}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.latencyP99Ms} ms, failures ${result.failures}`);
       rows.push({ scenario, server, result });
@@ -427,7 +421,7 @@ async function benchmark(database: BenchDatabase) {
   const date = new Date().toISOString();
   const dbTitle = DB === 'postgres' ? `PostgreSQL ${database.description.version}` : 'SQLite';
   const lines = [
-    `Keycard benchmark on ${dbTitle}, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median; compared servers measured in alternation, ${SLICES} slices of ${SLICE} s each)${ONLY.size < SCENARIOS.length ? `; only ${[...ONLY].join(', ')}` : ''}`,
+    `Keycard benchmark on ${dbTitle}, ${date}, ${os.cpus().length} cores, Node ${process.version}, autocannon -c 50, ${DURATION} s x ${RUNS} runs (median; compared servers measured in alternation)${ONLY.size < SCENARIOS.length ? `; only ${[...ONLY].join(', ')}` : ''}`,
     '',
     '| scenario | server | req/s | p99 ms | failures |',
     '| --- | --- | ---: | ---: | ---: |',
@@ -443,7 +437,7 @@ async function benchmark(database: BenchDatabase) {
   fs.mkdirSync(out, { recursive: true });
   // A subset never replaces the full report the README quotes, nor a PostgreSQL run the SQLite one.
   const name = `${ONLY.size < SCENARIOS.length ? 'partial' : 'latest'}${DB === 'postgres' ? '-postgres' : ''}`;
-  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, database: database.description, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, sliceSeconds: SLICE, slices: SLICES, rows, rawArgon2Rate: rawRate, rawArgon2RateAtServerConcurrency: rawRateAtServerConcurrency, startToReadyMs, memoryAtMaxRss: { load: loadProbe.memoryAtMaxRss, refresh: refreshProbe?.memoryAtMaxRss, login: storm?.memoryAtMaxRss }, gc: { load: loadProbe.gc, refresh: refreshProbe?.gc, login: storm?.gc }, targets }, null, 2));
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ date, database: database.description, only: [...ONLY], durationSeconds: DURATION, runs: RUNS, rows, rawArgon2Rate: rawRate, rawArgon2RateAtServerConcurrency: rawRateAtServerConcurrency, startToReadyMs, memoryAtMaxRss: { load: loadProbe.memoryAtMaxRss, refresh: refreshProbe?.memoryAtMaxRss, login: storm?.memoryAtMaxRss }, gc: { load: loadProbe.gc, refresh: refreshProbe?.gc, login: storm?.gc }, targets }, null, 2));
   fs.writeFileSync(path.join(out, `${name}.md`), lines.join('\n') + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), path.join(out, `${name}.json`))}`);
 }
