@@ -18,7 +18,7 @@ type Outcome<Out> = { ok: true; output: Out } | { ok: false; error: unknown };
  *
  * Writes almost never throw, so a batch first runs as one plain transaction. Only when one of
  * its writes throws is that transaction rolled back and the batch run again with each write in
- * a savepoint of its own. A savepoint per write on every batch cost ~9% of a rotation (it
+ * a savepoint of its own. A savepoint per write on every batch cost ~6% of a refresh (it
  * journals each page before changing it; measured in process, 28 rotations a turn).
  *
  * `apply` must be synchronous (better-sqlite3), run statements prepared on `sqlite`, and have
