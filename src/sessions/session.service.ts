@@ -184,7 +184,7 @@ export function createSessionService(options: SessionServiceOptions) {
         csrfTokenHash: csrfToken ? macCsrfToken(options.csrfKey, csrfToken) : null,
         ...(device && { scopes: [...device.scopes], clientId: device.clientId }),
       },
-      refreshToken: { id: timeOrderedId(new Date(now)), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
+      refreshToken: { id: timeOrderedId(now), tokenHash: hashRefreshToken(refreshToken), createdAt: new Date(now), expiresAt },
       audit: {
         type: AuditEventType.LOGIN_SUCCEEDED,
         userId,
@@ -282,7 +282,7 @@ export function createSessionService(options: SessionServiceOptions) {
           tokenId: token.id,
           at: new Date(now),
           nonce,
-          successor: { id: timeOrderedId(new Date(now)), tokenHash: hashRefreshToken(successor), createdAt: new Date(now), expiresAt },
+          successor: { id: timeOrderedId(now), tokenHash: hashRefreshToken(successor), createdAt: new Date(now), expiresAt },
           sessionId: session.id,
           sessionExpiresAt: expiresAt,
           audit: { type: AuditEventType.TOKEN_REFRESHED, userId: user.id, actorId: user.id, sessionId: session.id, ...origin },

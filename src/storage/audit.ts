@@ -17,7 +17,7 @@ export interface AuditEvent {
 /** The event as every adapter stores it: a new id, absent origin fields as null. */
 export function newAuditEvent(at: Date, event: AuditEventInput): AuditEvent {
   return {
-    id: timeOrderedId(at),
+    id: timeOrderedId(at.getTime()),
     at,
     type: event.type,
     userId: event.userId ?? null,

@@ -12,9 +12,10 @@ import { v7 as uuidv7 } from 'uuid';
  * with these. PostgreSQL gains the same way: a random key dirties a random index page, and the
  * first change of a page after a checkpoint writes the whole page to its WAL.
  *
- * `at` is the row's own time from the injected clock, so a key and its row's timestamp agree.
+ * `atMs` is the row's own time (epoch ms) from the injected clock, so a key and its row's
+ * timestamp agree.
  * The time in the key is no secret: the row's timestamp is shown next to it.
  */
-export function timeOrderedId(at: Date): string {
-  return uuidv7({ msecs: at.getTime() });
+export function timeOrderedId(atMs: number): string {
+  return uuidv7({ msecs: atMs });
 }

@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { DAY, SECOND } from '../support/clock';
 import { assertErrorCode, call, signup } from '../support/graphql';
 import { inspectStorage } from '../support/storage-inspector';
+import { millisecondsOfUuidV7, UUID_V7 } from '../support/uuid-v7';
 
 describe('refresh token rotation', () => {
   let t: TestApp;
@@ -64,8 +65,8 @@ describe('refresh token rotation', () => {
     const tokens = await inspectStorage(t.app.storage).refreshTokens();
     assert.equal(tokens.length, 3);
     for (const token of tokens) {
-      assert.match(token.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      assert.equal(parseInt(token.id.replace(/-/g, '').slice(0, 12), 16), token.createdAt.getTime());
+      assert.match(token.id, UUID_V7);
+      assert.equal(millisecondsOfUuidV7(token.id), token.createdAt.getTime());
     }
     const byCreation = [...tokens].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     assert.deepEqual(byCreation.map((token) => token.id), tokens.map((token) => token.id).sort());

@@ -7,11 +7,7 @@ import { IdentityTakenError, type Identity, type OAuthState } from '../../src/st
 import { EmailTakenError } from '../../src/storage/users';
 import { DAY, HOUR, ManualClock, MINUTE, SECOND } from '../support/clock';
 import { insertSession, insertSessionWithToken, insertUser } from '../support/storage';
-
-/** The time in a UUIDv7 key (RFC 9562 §5.7); NaN for any other kind of id. */
-function millisecondsOfId(id: string): number {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-7/.test(id) ? parseInt(id.replace(/-/g, '').slice(0, 12), 16) : NaN;
-}
+import { millisecondsOfUuidV7 } from '../support/uuid-v7';
 
 const NOW = new Date(Date.UTC(2026, 0, 1));
 const LATER = new Date(NOW.getTime() + 14 * DAY);
@@ -381,7 +377,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         const session = (await storage.sessions.findById(sessionId))!;
         assert.deepEqual([session.lastUsedAt, session.expiresAt, session.maxExpiresAt], [at(HOUR), at(20 * DAY), LATER]);
         const refreshed = (await storage.audit.page({ first: 10, type: 'TOKEN_REFRESHED' })).rows;
-        assert.deepEqual(refreshed.map((e) => [e.sessionId, e.at, millisecondsOfId(e.id)]), [[sessionId, at(HOUR), at(HOUR).getTime()]]);
+        assert.deepEqual(refreshed.map((e) => [e.sessionId, e.at, millisecondsOfUuidV7(e.id)]), [[sessionId, at(HOUR), at(HOUR).getTime()]]);
       });
 
       it('rotate of a token already rotated is false and writes nothing', async () => {
@@ -526,7 +522,7 @@ export function describeRepositoryContract(name: string, open: () => Promise<Sto
         const [bare, full] = rows;
         assert.notEqual(full!.id, bare!.id);
         // Keyed by time (src/storage/time-ordered-id.ts): each id carries its event's time.
-        assert.deepEqual([millisecondsOfId(full!.id), millisecondsOfId(bare!.id)], [NOW.getTime(), at(SECOND).getTime()]);
+        assert.deepEqual([millisecondsOfUuidV7(full!.id), millisecondsOfUuidV7(bare!.id)], [NOW.getTime(), at(SECOND).getTime()]);
         assert.deepEqual({ ...full!, id: undefined }, {
           id: undefined,
           at: NOW,

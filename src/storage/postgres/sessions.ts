@@ -138,7 +138,7 @@ export function createPostgresSessionRepository(
           r.successor.createdAt.toISOString(),
           r.successor.expiresAt.toISOString(),
           r.sessionExpiresAt.toISOString(),
-          timeOrderedId(r.at),
+          timeOrderedId(r.at.getTime()),
           audit.type,
           audit.userId ?? null,
           audit.actorId ?? null,

@@ -112,11 +112,12 @@ function configure(sqlite: Database.Database, busyTimeoutMs: number): void {
   // and 1,944 at 16 MB; peak RSS of the refresh load 115 MB against 123-126. README, "Performance".
   sqlite.pragma('cache_size = -8000');
   sqlite.pragma('mmap_size = 0');
-  // Statement journals in memory, not in files. A write inside a transaction that already holds
-  // other writes (every rotation in a group commit runs in its own savepoint) first copies each
-  // page it will change into a statement journal, so that it can be rolled back alone. SQLite's
-  // default keeps that journal in a temporary file under /var/tmp: a rotation then made 37 write
-  // calls and wrote 76 KB, two thirds of it to journals that are deleted unread at the commit.
+  // Statement journals in memory, not in files. A statement that may fail half-way inside a
+  // transaction that already holds other writes (an insert under a unique index, a savepoint of
+  // the group commit's second pass) first copies each page it will change into a statement
+  // journal, so that it can be rolled back alone. SQLite's default keeps that journal in a
+  // temporary file under /var/tmp: when every rotation of a group commit ran in a savepoint, a
+  // rotation made 37 write calls and wrote 76 KB, two thirds of it to journals deleted unread.
   // In memory (refresh storm): 12-13 write calls and 25 KB a rotation; 201-207 us instead of
   // 257-263 per refresh in process (medians, 28 refreshes a turn). A journal holds one
   // savepoint's pages (a few 4 KiB pages), and sorts too large for the page cache spill to it.

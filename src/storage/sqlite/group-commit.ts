@@ -8,6 +8,11 @@ interface Pending<In, Out> {
 
 type Outcome<Out> = { ok: true; output: Out } | { ok: false; error: unknown };
 
+/** What the plain pass throws when a write (not BEGIN or COMMIT) threw: the batch is worth a second pass. */
+class WriteThrew {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * Group commit: the writes asked for in one turn of the event loop share one transaction.
  * A commit costs the same ~30 system calls (WAL frames, locks) whether it carries one write or
@@ -25,15 +30,12 @@ type Outcome<Out> = { ok: true; output: Out } | { ok: false; error: unknown };
  * no effect outside the database: after a failed write, the others of its batch run twice.
  */
 export function createGroupCommit<In, Out>(sqlite: Database.Database, apply: (input: In) => Out): (input: In) => Promise<Out> {
-  /** Set when a write (not BEGIN or COMMIT) threw in the plain transaction. */
-  let writeThrew = false;
   const applyAllTogether = sqlite.transaction((batch: Pending<In, Out>[]): Outcome<Out>[] =>
     batch.map((pending) => {
       try {
         return { ok: true, output: apply(pending.input) };
       } catch (error) {
-        writeThrew = true;
-        throw error;
+        throw new WriteThrew(error);
       }
     }),
   );
@@ -50,12 +52,11 @@ export function createGroupCommit<In, Out>(sqlite: Database.Database, apply: (in
   );
 
   function commit(batch: Pending<In, Out>[]): Outcome<Out>[] {
-    writeThrew = false;
     try {
       return applyAllTogether.immediate(batch);
     } catch (error) {
       // BEGIN or COMMIT failed: running the batch again would meet the same lock or constraint.
-      if (!writeThrew) throw error;
+      if (!(error instanceof WriteThrew)) throw error;
       return applyEachAlone.immediate(batch);
     }
   }
