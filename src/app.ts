@@ -17,6 +17,7 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
 import { createApolloServer } from './http/apollo';
+import type { QueryCompilation } from './http/query-executor';
 import { isObserving } from './http/request-log';
 import { createHttpServer, requestOrigin, type KeycardServer } from './http/server';
 import { oauthRoutes } from './http/oauth/endpoints';
@@ -49,6 +50,8 @@ export interface AppDeps {
   smtpTlsCa?: string | Buffer;
   /** Waits between send attempts of one mail. @default MAIL_RETRY_DELAYS_MS */
   mailRetryDelaysMs?: readonly number[];
+  /** When queries are compiled by graphql-jit. @default DEFAULT_QUERY_COMPILATION (src/http/query-executor.ts) */
+  queryCompilation?: QueryCompilation;
 }
 
 export interface App {
@@ -146,7 +149,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     const prune = () => pruneStorage({ storage, limiterStore, clock, auditRetentionMs: config.auditRetentionMs });
 
     const schema = applyPermissions(buildBaseSchema());
-    const apollo = createApolloServer(schema, config, logger, { observing: isObserving(logger, metrics) });
+    const apollo = createApolloServer(schema, config, logger, { observing: isObserving(logger, metrics), queryCompilation: deps.queryCompilation });
     await apollo.start();
     const issuer = oauthIssuer(config);
     const oauthEndpoints = issuer

@@ -9,14 +9,27 @@ import type { RequestContext } from '../context';
 import type { Logger } from '../logger';
 import { createFormatError } from './format-error';
 import { createGraphqlLimits } from './graphql-limits';
+import { createQueryExecutor, DEFAULT_QUERY_COMPILATION, type QueryCompilation } from './query-executor';
 import { observationPlugin } from './request-log';
+import { schemaGateway } from './schema-gateway';
 import { unavailableStatusPlugin } from './unavailable-status';
 
-export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger, options: { observing: boolean } = { observing: true }): ApolloServer<RequestContext> {
+export interface ApolloOptions {
+  observing: boolean;
+  queryCompilation?: QueryCompilation;
+}
+
+export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger, options: ApolloOptions = { observing: true }): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
   const limits = createGraphqlLimits({ production: config.production });
+  // Queries run compiled by graphql-jit once they are in use (src/http/query-executor.ts). Not
+  // with tracing on: OpenTelemetry's instrumentation traces graphql-js's execute and resolvers,
+  // and would see nothing of a compiled query.
+  const execution = config.tracing
+    ? { schema }
+    : { gateway: schemaGateway(schema, createQueryExecutor(schema, logger, options.queryCompilation ?? DEFAULT_QUERY_COMPILATION)) };
   return new ApolloServer<RequestContext>({
-    schema,
+    ...execution,
     introspection: config.introspectionEnabled,
     includeStacktraceInErrorResponses: false,
     // Production: no "Did you mean ...?" hints that map the schema for an attacker.

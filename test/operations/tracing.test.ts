@@ -93,6 +93,13 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
         });
         assert.equal(response.status, 200);
         await response.text();
+        // A query used again is traced again: with tracing on, graphql-js executes every use
+        // (a compiled query would have no execute or resolver span).
+        for (let i = 0; i < 3; i++) {
+          const query = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query TracedMe { me { id } }' }) });
+          assert.equal(query.status, 200);
+          await query.text();
+        }
       });
       assert.equal(code, 0);
       assert.match(stdout, new RegExp(`Tracing: exporting spans to ${collector.url}`));
@@ -110,6 +117,7 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       for (const name of ['graphql.parse', 'graphql.validate', 'mutation TracedLogin', 'graphql.resolve login']) {
         assert.ok(inRequest.includes(name), `${name} in the request's trace: ${inRequest.join(', ')}`);
       }
+      assert.equal(spans.filter((span) => span.name === 'query TracedMe').length, 3, 'an execute span for each use of the query');
       assert.match(bodies.join(''), /keycard-under-test/, 'the service name');
       assert.ok(!bodies.join('').includes(secret), 'literal arguments are not recorded');
     } finally {

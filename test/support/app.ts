@@ -59,6 +59,10 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
       logger: suiteLogger(config.logLevel),
       // A :memory: database cannot be given a key beforehand: production tests get one here too.
       createFirstSigningKey: true,
+      // Every query compiled from its first use: the suite's queries run through graphql-jit, as
+      // a production server's repeated ones do (graphql-js runs the first use there; its answers
+      // are held equal to graphql-jit's by test/schema/query-executor.test.ts).
+      queryCompilation: { afterUses: 0, maxCompiled: 200 },
       ...deps,
     });
     // The inspector (test/support/storage-inspector.ts) reads a PostgreSQL app's database by its URL.

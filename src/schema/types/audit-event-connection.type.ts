@@ -19,6 +19,8 @@ export class AuditEventConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
-  @Field(() => Int, { description: 'Events matching the filters, on every page.' })
+  // A resolver of its own (not simple): the count is a promise, which graphql-jit awaits only
+  // from a resolver; a field without one is read inline (src/http/query-executor.ts).
+  @Field(() => Int, { simple: false, description: 'Events matching the filters, on every page.' })
   totalCount!: number | Promise<number>;
 }

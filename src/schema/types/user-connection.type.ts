@@ -27,6 +27,8 @@ export class UserConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
-  @Field(() => Int)
+  // A resolver of its own (not simple): the count is a promise, which graphql-jit awaits only
+  // from a resolver; a field without one is read inline (src/http/query-executor.ts).
+  @Field(() => Int, { simple: false })
   totalCount!: number | Promise<number>;
 }
