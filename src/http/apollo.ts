@@ -21,7 +21,7 @@ export interface ApolloOptions {
 
 export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger, options: ApolloOptions = { observing: true }): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
-  const limits = createGraphqlLimits({ production: config.production });
+  const limits = createGraphqlLimits();
   // Queries run compiled by graphql-jit once they are in use (src/http/query-executor.ts). Not
   // with tracing on: OpenTelemetry's instrumentation traces graphql-js's execute and resolvers,
   // and would see nothing of a compiled query.
