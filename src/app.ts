@@ -17,7 +17,7 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Services } from './context';
 import { createApolloServer } from './http/apollo';
-import type { QueryCompilation } from './http/query-executor';
+import type { QueryCompilation } from './http/compiled-queries';
 import { isObserving } from './http/request-log';
 import { createHttpServer, requestOrigin, type KeycardServer } from './http/server';
 import { oauthRoutes } from './http/oauth/endpoints';
@@ -50,7 +50,7 @@ export interface AppDeps {
   smtpTlsCa?: string | Buffer;
   /** Waits between send attempts of one mail. @default MAIL_RETRY_DELAYS_MS */
   mailRetryDelaysMs?: readonly number[];
-  /** When queries are compiled by graphql-jit. @default DEFAULT_QUERY_COMPILATION (src/http/query-executor.ts) */
+  /** When queries are compiled by graphql-jit. @default DEFAULT_QUERY_COMPILATION (src/http/compiled-queries.ts) */
   queryCompilation?: QueryCompilation;
 }
 

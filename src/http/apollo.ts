@@ -1,4 +1,4 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -9,9 +9,9 @@ import type { RequestContext } from '../context';
 import type { Logger } from '../logger';
 import { createFormatError } from './format-error';
 import { createGraphqlLimits } from './graphql-limits';
-import { createQueryExecutor, DEFAULT_QUERY_COMPILATION, type QueryCompilation } from './query-executor';
+import { createCompiledQueries, DEFAULT_QUERY_COMPILATION, type QueryCompilation } from './compiled-queries';
+import { compiledQueriesPlugin } from './compiled-queries-plugin';
 import { observationPlugin } from './request-log';
-import { schemaGateway } from './schema-gateway';
 import { unavailableStatusPlugin } from './unavailable-status';
 
 export interface ApolloOptions {
@@ -22,14 +22,9 @@ export interface ApolloOptions {
 export function createApolloServer(schema: GraphQLSchema, config: Config, logger: Logger, options: ApolloOptions = { observing: true }): ApolloServer<RequestContext> {
   // Depth, aliases, directives, tokens and cost are refused before execution (security.md #30).
   const limits = createGraphqlLimits();
-  // Queries run compiled by graphql-jit once they are in use (src/http/query-executor.ts). Not
-  // with tracing on: OpenTelemetry's instrumentation traces graphql-js's execute and resolvers,
-  // and would see nothing of a compiled query.
-  const execution = config.tracing
-    ? { schema }
-    : { gateway: schemaGateway(schema, createQueryExecutor(schema, logger, options.queryCompilation ?? DEFAULT_QUERY_COMPILATION)) };
+  const formatError = createFormatError(logger, { production: config.production });
   return new ApolloServer<RequestContext>({
-    ...execution,
+    schema,
     introspection: config.introspectionEnabled,
     includeStacktraceInErrorResponses: false,
     // Production: no "Did you mean ...?" hints that map the schema for an attacker.
@@ -37,7 +32,7 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     // Refuses simple (form, text/plain) POSTs and unsigned GETs before any resolver runs.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    formatError: createFormatError(logger, { production: config.production }),
+    formatError,
     // No automatic persisted queries: Keycard's clients send the query text (a few hundred
     // bytes), and APQ would let any caller write into the server's cache. A request that asks
     // for one is the client's mistake (BAD_USER_INPUT, reason PERSISTED_QUERY_NOT_SUPPORTED).
@@ -45,18 +40,36 @@ export function createApolloServer(schema: GraphQLSchema, config: Config, logger
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     logger,
-    plugins: [
-      ...limits.plugins,
-      ...(options.observing ? [observationPlugin()] : []),
-      unavailableStatusPlugin(),
-      // We use no cache hints; the default plugin walks every field (~45% of a list query).
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginUsageReportingDisabled(),
-      ApolloServerPluginSchemaReportingDisabled(),
-      ApolloServerPluginInlineTraceDisabled(),
-      config.sandboxEnabled
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true, footer: false })
-        : ApolloServerPluginLandingPageDisabled(),
-    ],
+    plugins: apolloPlugins({ schema, config, logger, options, formatError, limitPlugins: limits.plugins }),
   });
+}
+
+/** Every plugin of the server, in order; test/schema/compiled-queries.test.ts reads their hooks. */
+export function apolloPlugins(deps: {
+  schema: GraphQLSchema;
+  config: Config;
+  logger: Logger;
+  options: ApolloOptions;
+  formatError: ReturnType<typeof createFormatError>;
+  limitPlugins: ApolloServerPlugin[];
+}): ApolloServerPlugin<RequestContext>[] {
+  const { schema, config, logger, options, formatError } = deps;
+  // Queries run compiled by graphql-jit once they are in use (src/http/compiled-queries.ts). Not
+  // with tracing on: OpenTelemetry's instrumentation traces graphql-js's execute and resolvers,
+  // and would see nothing of a compiled query.
+  const compiledQueries = config.tracing ? [] : [compiledQueriesPlugin(createCompiledQueries(schema, logger, options.queryCompilation ?? DEFAULT_QUERY_COMPILATION), formatError)];
+  return [
+    ...(deps.limitPlugins as ApolloServerPlugin<RequestContext>[]),
+    ...(options.observing ? [observationPlugin()] : []),
+    unavailableStatusPlugin(),
+    // We use no cache hints; the default plugin walks every field (~45% of a list query).
+    ApolloServerPluginCacheControlDisabled(),
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
+    ApolloServerPluginInlineTraceDisabled(),
+    config.sandboxEnabled
+      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true, footer: false })
+      : ApolloServerPluginLandingPageDisabled(),
+    ...compiledQueries,
+  ];
 }

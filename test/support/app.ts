@@ -61,7 +61,7 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
       createFirstSigningKey: true,
       // Every query compiled from its first use: the suite's queries run through graphql-jit, as
       // a production server's repeated ones do (graphql-js runs the first use there; its answers
-      // are held equal to graphql-jit's by test/schema/query-executor.test.ts).
+      // are held equal to graphql-jit's by test/schema/compiled-queries.test.ts).
       queryCompilation: { afterUses: 0, maxCompiled: 200 },
       ...deps,
     });

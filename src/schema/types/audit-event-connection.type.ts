@@ -20,7 +20,7 @@ export class AuditEventConnection {
   pageInfo!: PageInfo;
 
   // A resolver of its own (not simple): the count is a promise, which graphql-jit awaits only
-  // from a resolver; a field without one is read inline (src/http/query-executor.ts).
+  // from a resolver; a field without one is read inline (src/http/compiled-queries.ts).
   @Field(() => Int, { simple: false, description: 'Events matching the filters, on every page.' })
   totalCount!: number | Promise<number>;
 }

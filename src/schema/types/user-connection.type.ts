@@ -28,7 +28,7 @@ export class UserConnection {
   pageInfo!: PageInfo;
 
   // A resolver of its own (not simple): the count is a promise, which graphql-jit awaits only
-  // from a resolver; a field without one is read inline (src/http/query-executor.ts).
+  // from a resolver; a field without one is read inline (src/http/compiled-queries.ts).
   @Field(() => Int, { simple: false })
   totalCount!: number | Promise<number>;
 }

@@ -3,8 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { Kind, print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import * as generated from '../../src/client/generated/graphql';
 import { CreateApiTokenDocument } from '../../src/client/generated/graphql';
-import { DEFAULT_QUERY_COMPILATION } from '../../src/http/query-executor';
-import { startTestApp, type TestApp } from '../support/app';
+import { apolloPlugins } from '../../src/http/apollo';
+import { DEFAULT_QUERY_COMPILATION } from '../../src/http/compiled-queries';
+import { HOOKS_SKIPPED_FOR_COMPILED_QUERIES } from '../../src/http/compiled-queries-plugin';
+import { createFormatError } from '../../src/http/format-error';
+import { createGraphqlLimits } from '../../src/http/graphql-limits';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { applyPermissions } from '../../src/permissions/apply-permissions';
+import { buildBaseSchema } from '../../src/schema/build-schema';
+import { startTestApp, TEST_SECRET, type TestApp } from '../support/app';
 import { captureLogs, type CapturedLogs } from '../support/logs';
 import { call, post, signup } from '../support/graphql';
 import { signedInAdmin } from '../support/users';
@@ -148,6 +156,29 @@ describe('compiled queries (graphql-jit) answer exactly as graphql-js does', () 
       assert.equal(compilations(), before + 1, 'still compiled: not compiled again');
     } finally {
       await small.close();
+    }
+  });
+
+  it('no plugin of the server listens to a hook that a compiled query skips (its errors would go unseen)', async () => {
+    const logger = createLogger('silent');
+    for (const env of [{ NODE_ENV: 'production', KEYCARD_SECRET: TEST_SECRET, SANDBOX_ENABLED: 'true' }, { NODE_ENV: 'development' }]) {
+      const config = loadConfig({ DATABASE_URL: ':memory:', ...env });
+      const plugins = apolloPlugins({
+        schema: applyPermissions(buildBaseSchema()),
+        config,
+        logger,
+        options: { observing: true },
+        formatError: createFormatError(logger, { production: config.production }),
+        limitPlugins: createGraphqlLimits().plugins,
+      });
+      const hooks = new Set<string>();
+      for (const plugin of plugins) {
+        // The observation plugin listens only when the request is observed.
+        const listener = await plugin.requestDidStart?.({ contextValue: { observation: { id: 'x' } } } as never);
+        for (const hook of Object.keys(listener ?? {})) hooks.add(hook);
+      }
+      assert.ok(hooks.has('responseForOperation'), 'the compiled queries plugin is installed');
+      for (const skipped of HOOKS_SKIPPED_FOR_COMPILED_QUERIES) assert.ok(!hooks.has(skipped), `a plugin listens to ${skipped}`);
     }
   });
 });
