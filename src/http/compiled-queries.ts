@@ -1,4 +1,4 @@
-import { BREAK, Kind, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { BREAK, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger';
@@ -25,6 +25,7 @@ export interface ResolvedRequest {
   document: DocumentNode;
   /** Undefined when the document names no such operation: graphql-js words that error. */
   operation: OperationDefinitionNode | undefined;
+  /** The resolved operation's own name (null when it has none), as Apollo reports it. */
   operationName: string | null | undefined;
   /** Apollo Server's SHA-256 of the query text. */
   queryHash: string;
@@ -71,7 +72,7 @@ export function createCompiledQueries(schema: GraphQLSchema, logger: Logger, com
     try {
       const compiled = compileQuery(schema, document, operationName);
       if (isCompiledQuery(compiled)) {
-        logger.debug({ operation: operationName ?? operationNameIn(document) }, 'query compiled by graphql-jit');
+        logger.debug({ operation: operationName ?? null }, 'query compiled by graphql-jit');
         return compiled;
       }
       logger.warn({ errors: compiled.errors?.map((error) => error.message) }, 'graphql-jit cannot compile a query; graphql-js executes it');
@@ -88,12 +89,6 @@ export function createCompiledQueries(schema: GraphQLSchema, logger: Logger, com
       return lookUp(operationName === undefined ? request.queryHash : `${request.queryHash}:${operationName}`, request.document, operationName);
     },
   };
-}
-
-/** The name of a document's one operation, for the log line of an anonymous request. */
-function operationNameIn(document: DocumentNode): string | null {
-  const operation = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION);
-  return operation?.kind === Kind.OPERATION_DEFINITION ? (operation.name?.value ?? null) : null;
 }
 
 function readsIntrospection(document: DocumentNode): boolean {

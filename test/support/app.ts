@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { createApp, type App, type AppDeps } from '../../src/app';
+import { DEFAULT_QUERY_COMPILATION } from '../../src/http/compiled-queries';
 import { createArgon2Hasher, FAST_TEST_ARGON2ID } from '../../src/accounts/password';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -62,7 +63,7 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
       // Every query compiled from its first use: the suite's queries run through graphql-jit, as
       // a production server's repeated ones do (graphql-js runs the first use there; its answers
       // are held equal to graphql-jit's by test/schema/compiled-queries.test.ts).
-      queryCompilation: { afterUses: 0, maxCompiled: 200 },
+      queryCompilation: { ...DEFAULT_QUERY_COMPILATION, afterUses: 0 },
       ...deps,
     });
     // The inspector (test/support/storage-inspector.ts) reads a PostgreSQL app's database by its URL.
