@@ -3,7 +3,7 @@ import { AuditEventType, type RequestOrigin } from '../audit/audit-event';
 import type { AuditRepository } from '../storage/audit';
 import type { Clock } from '../clock';
 import { ErrorCode, errors, KeycardError } from '../errors';
-import { createAttemptLimiter, LimitExceeded, type AttemptLimiter } from './attempt-limiter';
+import { createAttemptLimiter, createFailureLimiter, LimitExceeded, type AttemptLimiter } from './attempt-limiter';
 import type { LimiterStore } from '../storage/rate-limits';
 import { NO_METRICS, type Metrics } from '../metrics';
 
@@ -64,11 +64,11 @@ export function createRateLimits(options: RateLimitsOptions) {
   // become a way to guess the password without a limit.
   const passwordCheck = createAttemptLimiter(store, { name: 'PASSWORD_CHECK', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const signupIp = createAttemptLimiter(store, { name: 'SIGNUP_IP', points: settings.signupPerIp, windowMs });
-  const refreshIp = createAttemptLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
+  const refreshIp = createFailureLimiter(store, { name: 'REFRESH_IP', points: settings.refreshPerIp, windowMs });
   // Device user codes have ~34.6 bits (src/tokens/device-code.ts): wrong codes count per user and
   // per IP with the login limits' sizes, so the code space is never searchable (RFC 8628 §5.1).
-  const userCodeUser = createAttemptLimiter(store, { name: 'USER_CODE_USER', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
-  const userCodeIp = createAttemptLimiter(store, { name: 'USER_CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const userCodeUser = createFailureLimiter(store, { name: 'USER_CODE_USER', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
+  const userCodeIp = createFailureLimiter(store, { name: 'USER_CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const oauthIp = createAttemptLimiter(store, { name: 'OAUTH_IP', points: settings.oauthPerIp, windowMs });
   // Mail requests: a mailbox must not be flooded, nor the sender's reputation burnt. Per address
   // as many as failed logins per account, per IP as many as logins per IP.
@@ -80,7 +80,7 @@ export function createRateLimits(options: RateLimitsOptions) {
   const codeAddress = createAttemptLimiter(store, { name: 'CODE_ADDRESS', points: settings.loginPerAccount, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   const codeIp = createAttemptLimiter(store, { name: 'CODE_IP', points: settings.loginPerIp, windowMs, maxBlockMs: settings.loginMaxBlockMs });
   // Failed social-login steps (bad or replayed state, refused code, bad ID token) per IP, at the login rate.
-  const socialLoginIp = createAttemptLimiter(store, { name: 'SOCIAL_LOGIN_IP', points: settings.loginPerIp, windowMs });
+  const socialLoginIp = createFailureLimiter(store, { name: 'SOCIAL_LOGIN_IP', points: settings.loginPerIp, windowMs });
 
   /** One audit event per block, written by the attempt that started it. */
   async function recordBlock(block: LimitExceeded, origin: RequestOrigin, detail: Record<string, unknown>, userId: string | null): Promise<void> {
@@ -158,7 +158,8 @@ export function createRateLimits(options: RateLimitsOptions) {
 
     /**
      * Counts failed refreshes per IP. A refresh is cheap and its token unguessable (256 bits), so
-     * the hot path is one read; a failure is written after the fact.
+     * the hot path only checks (one read on SQLite; on PostgreSQL none once the IP was read
+     * clear, src/storage/limit-block-board.ts); a failure is written after the fact.
      */
     async refresh<T>(origin: RequestOrigin, attempt: () => Promise<T>): Promise<T> {
       const ip = ipKey(origin);

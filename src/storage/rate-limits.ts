@@ -1,4 +1,5 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { BlockBoard } from './limit-block-board';
 
 /** One key space of counters: `points` attempts per `durationMs`. */
 export interface CounterSpec {
@@ -17,6 +18,12 @@ export interface CounterSpec {
  */
 export interface LimiterStore {
   counter(spec: CounterSpec): RateLimiterAbstract;
+  /**
+   * Where failure limiters learn of blocks without a read (limit-block-board.ts): on PostgreSQL,
+   * where a read is a round trip to the server, blocks are announced to every instance. Absent
+   * on SQLite, where the read is an indexed lookup in the process.
+   */
+  readonly blockBoard?: BlockBoard;
   /** Deletes counters whose window has ended; run by the prune timer. */
   clearExpired(): Promise<number>;
 }

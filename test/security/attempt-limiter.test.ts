@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
-import { createAttemptLimiter, LimitExceeded } from '../../src/abuse/attempt-limiter';
+import { createAttemptLimiter, createFailureLimiter, LimitExceeded } from '../../src/abuse/attempt-limiter';
 import { loadConfig } from '../../src/config';
 import { openStorage, type Storage } from '../../src/storage/storage';
 import { createSharedTestDatabase } from '../support/shared-database';
@@ -75,7 +75,7 @@ describe("#26 attempt limiter on the storage's counters", () => {
 
   it('#26 failures recorded after the fact: the one that reaches the limit starts the block, check() refuses until the window ends', async (t: TestContext) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-    const limiter = createAttemptLimiter(storage.limiterStore, { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
+    const limiter = createFailureLimiter(storage.limiterStore, { name: 'REFRESH_TEST', points: 2, windowMs: MINUTE });
     await limiter.check('ip');
     assert.equal(await limiter.fail('ip'), null);
     await limiter.check('ip');
@@ -87,6 +87,24 @@ describe("#26 attempt limiter on the storage's counters", () => {
     assert.equal(await limiter.fail('ip'), null, 'a later failure starts no second block');
     t.mock.timers.tick(50_001);
     await limiter.check('ip');
+  });
+
+  it('#26 failure blocks grow with maxBlockMs (device user codes): one window, then twice as long, up to the maximum; check() refuses until each ends', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
+    const limiter = createFailureLimiter(storage.limiterStore, { name: 'USER_CODE_TEST', points: 2, windowMs: 15 * MINUTE, maxBlockMs: 60 * MINUTE });
+    const seen: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      await limiter.check('k');
+      assert.equal(await limiter.fail('k'), null);
+      const block = await limiter.fail('k');
+      assert.ok(block?.blockStarted);
+      seen.push(block.retryAfterMs);
+      assert.equal(await limiter.fail('k'), null, 'a failure during the block starts no second one');
+      t.mock.timers.tick(block.retryAfterMs - 1000);
+      await assert.rejects(limiter.check('k'), (error: unknown) => error instanceof LimitExceeded && error.retryAfterMs === 1000);
+      t.mock.timers.tick(1001);
+    }
+    assert.deepEqual(seen, [15 * MINUTE, 30 * MINUTE, 60 * MINUTE, 60 * MINUTE]);
   });
 
   it('counters survive a restart (storage opened again on the same database), and expired ones are cleared', async (t: TestContext) => {

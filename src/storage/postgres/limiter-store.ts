@@ -1,7 +1,11 @@
 import pg from 'pg';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { LimiterStore } from '../rate-limits';
+import type { BlockBoard } from '../limit-block-board';
 import { toStorageError } from './errors';
+
+/** The channel on which failure limiters announce blocks to every instance (limit-block-board.ts). */
+export const LIMIT_BLOCK_CHANNEL = 'keycard_limit_blocks';
 
 /** Created by the migration (drizzle/postgres/), never by rate-limiter-flexible. */
 const TABLE = 'rate_limits';
@@ -19,7 +23,7 @@ const types = {
  * updates it with one INSERT ... ON CONFLICT DO UPDATE: atomic across instances. Like the SQLite
  * store, windows run on Date.now(), which the library reads itself.
  */
-export function createPostgresLimiterStore(pool: pg.Pool): LimiterStore {
+export function createPostgresLimiterStore(pool: pg.Pool, blockBoard?: BlockBoard): LimiterStore {
   // What the library calls: pool.query, with pg's errors translated (no SQL reaches a caller)
   // and bigint read as a number.
   const client = {
@@ -30,6 +34,7 @@ export function createPostgresLimiterStore(pool: pg.Pool): LimiterStore {
     },
   };
   return {
+    ...(blockBoard ? { blockBoard } : {}),
     counter(spec) {
       return new RateLimiterPostgres({
         storeClient: client,
@@ -51,5 +56,19 @@ export function createPostgresLimiterStore(pool: pg.Pool): LimiterStore {
         throw toStorageError(error);
       }
     },
+  };
+}
+
+/**
+ * Sends an announcement of the block board on LIMIT_BLOCK_CHANNEL, led by this instance's
+ * application_name, so that its own listener skips it (the board already knows).
+ */
+export function publishLimitBlock(pool: pg.Pool): (payload: string) => Promise<void> {
+  return async (payload) => {
+    try {
+      await pool.query("SELECT pg_notify($1, current_setting('application_name') || ' ' || $2)", [LIMIT_BLOCK_CHANNEL, payload]);
+    } catch (error) {
+      throw toStorageError(error);
+    }
   };
 }

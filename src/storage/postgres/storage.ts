@@ -13,7 +13,8 @@ import { createPostgresApiTokenRepository } from './api-tokens';
 import { createPostgresAuditRepository } from './audit';
 import { drizzleOn } from './database';
 import { toStorageError } from './errors';
-import { createPostgresLimiterStore } from './limiter-store';
+import { createPostgresLimiterStore, LIMIT_BLOCK_CHANNEL, publishLimitBlock } from './limiter-store';
+import { createBlockBoard } from '../limit-block-board';
 import { applyPostgresMigrations } from './migrate';
 import { createPostgresOAuthRepository } from './oauth';
 import { createPostgresSessionRepository } from './sessions';
@@ -71,7 +72,7 @@ export interface PostgresStorageOptions {
 export interface PostgresStorage extends Storage {
   readonly dialect: 'postgres';
   /** The state of the cross-instance cache invalidation, and how often the session check read the database. */
-  diagnostics(): { listening: boolean; notifications: number; viewerStateReads: number };
+  diagnostics(): { listening: boolean; notifications: number; viewerStateReads: number; limitChecksRead: number };
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -133,11 +134,15 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
     await pool.end().catch(() => {});
     throw new Error('the LISTEN URL starts with postgres:// or postgresql://');
   }
+  // Failure limiters learn of blocks from announcements on the same LISTEN connection, and read
+  // the table only for keys not read clear in the subscription in force (fail closed).
+  const blockBoard = createBlockBoard({ subscription: () => listener.subscription(), publish: publishLimitBlock(pool) });
   const listener = startViewerStateListener({
     client: { ...connection, connectionString: listenUrl ?? options.url, application_name: `${applicationName}:listen` },
     ...listenerOptions,
     onError: (error) => onBackgroundError(toStorageError(error)),
     ownTag: applicationName,
+    channels: { [LIMIT_BLOCK_CHANNEL]: (payload) => blockBoard.received(payload) },
   });
   await listener.firstAttempt;
 
@@ -184,7 +189,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       changes,
     ),
     oauth: createPostgresOAuthRepository(db),
-    limiterStore: createPostgresLimiterStore(pool),
+    limiterStore: createPostgresLimiterStore(pool, blockBoard),
     async ping() {
       if (closed) return false;
       // Ready means the pool can write: a tiny committed upsert (one row of rate_limits, outside
@@ -209,7 +214,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
       return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
     },
     diagnostics() {
-      return { listening: listener.listening, notifications: listener.notifications, viewerStateReads };
+      return { listening: listener.listening, notifications: listener.notifications, viewerStateReads, limitChecksRead: blockBoard.reads };
     },
     close() {
       closed ??= (async () => {

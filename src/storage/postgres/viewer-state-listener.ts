@@ -21,6 +21,13 @@ export interface ViewerStateListenerOptions {
    * with it was sent by this instance, whose own write already invalidated its cache locally.
    */
   ownTag?: string;
+  /**
+   * Further channels on the same connection, each with its handler (the rate limits' announced
+   * blocks, limiter-store.ts). Their notifications do not move `databaseVersion`; the sender's
+   * own are skipped as on the viewer-state channel, and the payload reaches the handler without
+   * the sender's tag.
+   */
+  channels?: Record<string, (payload: string) => void>;
 }
 
 export interface ViewerStateListener {
@@ -32,6 +39,12 @@ export interface ViewerStateListener {
    * and keeps nothing (fail closed) until LISTEN is in force again.
    */
   databaseVersion(): number | null;
+  /**
+   * Moves only when LISTEN is lost or taken up again; null while not listening. Whatever was
+   * learnt in one subscription stays true while it lasts, because every later change to it is
+   * notified; a new subscription may have missed some.
+   */
+  subscription(): number | null;
   /** Notifications received so far (diagnostics and tests). */
   readonly notifications: number;
   /** Resolves once the first attempt to subscribe has succeeded or failed. */
@@ -55,7 +68,9 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
   const onError = options.onError ?? (() => {});
 
   let version = 0;
+  let subscriptions = 0;
   let notifications = 0;
+  const channels = options.channels ?? {};
   let listening = false;
   let closed = false;
   let failures = 0;
@@ -71,6 +86,7 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
     current = null;
     listening = false;
     version++;
+    subscriptions++;
     if (error !== undefined && !closed) onError(error);
     client.end().catch(() => {});
     resolveFirst();
@@ -95,14 +111,20 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
     client.on('error', (error) => lost(client, error));
     client.on('end', () => lost(client));
     client.on('notification', (message) => {
-      if (client !== current || message.channel !== VIEWER_STATE_CHANNEL) return;
-      if (options.ownTag !== undefined && message.payload?.startsWith(`${options.ownTag} `)) return;
-      notifications++;
-      version++;
+      if (client !== current) return;
+      const payload = message.payload ?? '';
+      if (options.ownTag !== undefined && payload.startsWith(`${options.ownTag} `)) return;
+      if (message.channel === VIEWER_STATE_CHANNEL) {
+        notifications++;
+        version++;
+        return;
+      }
+      const handler = channels[message.channel];
+      if (handler) handler(payload.slice(payload.indexOf(' ') + 1));
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${VIEWER_STATE_CHANNEL}`);
+      for (const channel of [VIEWER_STATE_CHANNEL, ...Object.keys(channels)]) await client.query(`LISTEN ${channel}`);
     } catch (error) {
       lost(client, error);
       return;
@@ -116,6 +138,7 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
     failures = 0;
     // Anything may have been written while no one listened: what is cached from before is stale.
     version++;
+    subscriptions++;
     listening = true;
     resolveFirst();
   }
@@ -146,6 +169,9 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
     databaseVersion() {
       return listening ? version : null;
     },
+    subscription() {
+      return listening ? subscriptions : null;
+    },
     get notifications() {
       return notifications;
     },
@@ -154,6 +180,7 @@ export function startViewerStateListener(options: ViewerStateListenerOptions): V
       closed = true;
       listening = false;
       version++;
+      subscriptions++;
       clearInterval(heartbeat);
       if (retryTimer) clearTimeout(retryTimer);
       const client = current;
