@@ -26,12 +26,13 @@ export function methodNames(object: object): string[] {
  */
 export function invalidatingWrites<R extends object>(
   repository: R,
-  declared: { reads: readonly string[]; keepingViewerStates: readonly string[] },
+  declared: { reads: readonly string[]; keepingViewerStates: readonly string[]; optional?: readonly string[] },
   changes: ViewerStateChanges,
 ): R {
   const methods = methodNames(repository);
   const passThrough = [...declared.reads, ...declared.keepingViewerStates];
-  const unknown = passThrough.filter((name) => !methods.includes(name));
+  const optional = declared.optional ?? [];
+  const unknown = passThrough.filter((name) => !methods.includes(name) && !optional.includes(name));
   if (unknown.length > 0) throw new Error(`declared reads or keeping writes that are not methods of the repository: ${unknown.join(', ')}`);
   const wrapped: Record<string, unknown> = {};
   for (const name of methods) {

@@ -82,6 +82,21 @@ export interface Rotation {
 }
 
 /**
+ * A rotation prepared before the token's state is read, for findAndRotate: the successor is
+ * derived from the presented token and a fresh nonce, so it needs nothing from storage.
+ */
+export interface RotationPlan {
+  at: Date;
+  nonce: string;
+  /** Its expiry, and the session's new idle expiry, is the earlier of `uncappedExpiresAt` and the session's absolute expiry. */
+  successor: { id: string; tokenHash: string; uncappedExpiresAt: Date };
+  /** Conditions of the caller, besides a current token, a live session and an enabled user. */
+  onlyIf: { userId: string | null; emailVerified: boolean };
+  /** The TOKEN_REFRESHED event; its user, actor and session are the token's. */
+  audit: Pick<AuditEventInput, 'type' | 'ip' | 'userAgent'>;
+}
+
+/**
  * Rows the prune deletes per transaction. Each batch is a few milliseconds on an indexed
  * column, and the event loop turns between two (yieldToRequests), so requests are served while
  * half a million expired rows go (one transaction over all of them froze a server for ~6 s).
@@ -111,6 +126,15 @@ export interface SessionRepository {
    * first (optimistic: false means a concurrent refresh won and the caller should look again).
    */
   rotate(rotation: Rotation): Promise<boolean>;
+  /**
+   * findRefreshState and rotate in one round trip, where a round trip is what a refresh costs
+   * (PostgreSQL; absent on SQLite, whose reads are calls in the process). Rotates only if the
+   * token is current (not rotated, not expired), its session live (not revoked, before both
+   * expiries) and its user enabled, and `plan.onlyIf` holds; returns the state as it was before.
+   * The caller still decides on that state as on findRefreshState's, and must find that it
+   * would have rotated whenever `rotated` is true.
+   */
+  findAndRotate?(tokenHash: string, plan: RotationPlan): Promise<{ state: RefreshState | undefined; rotated: boolean }>;
   /** Ends one session; false if it had already ended. The audit event is written either way. */
   revoke(sessionId: string, reason: string, at: Date, audit: AuditEventInput | null): Promise<boolean>;
   /** Ends every live session of a user, optionally but one; returns how many ended. */
@@ -131,10 +155,13 @@ export const SESSION_READS = ['findById', 'findViewerState', 'findRefreshState',
 
 /**
  * Writes that cannot make a cached viewer state wrong, so they leave the cache valid: `create`
- * adds a session nobody has cached; `rotate` only slides a session's idle expiry later, and a
+ * adds a session nobody has cached; `rotate` (and `findAndRotate`) only slides a session's idle expiry later, and a
  * cached state is read again once its own (earlier) expiry has passed (isLiveViewerState), so
  * it errs on the safe side. Without this, every refresh anywhere would send every other
  * session's next check to the database. test/storage/invalidation.test.ts proves each keeps
  * every cached state consistent with a fresh read.
  */
-export const SESSION_WRITES_KEEPING_VIEWER_STATES = ['create', 'rotate'] as const satisfies readonly (keyof SessionRepository)[];
+export const SESSION_WRITES_KEEPING_VIEWER_STATES = ['create', 'rotate', 'findAndRotate'] as const satisfies readonly (keyof SessionRepository)[];
+
+/** Methods an adapter may leave out (its callers then take the general path): findAndRotate, on SQLite. */
+export const SESSION_OPTIONAL_METHODS = ['findAndRotate'] as const satisfies readonly (keyof SessionRepository)[];

@@ -101,7 +101,9 @@ describe('#29 production guards', () => {
       name: 'SqliteError',
       code: 'SQLITE_ERROR',
     });
-    const failing: Storage = { ...real, sessions: { ...real.sessions, findRefreshState: () => Promise.reject(driverError) } };
+    const fail = () => Promise.reject(driverError);
+    // The one-round-trip refresh (PostgreSQL) looks the token up in findAndRotate instead.
+    const failing: Storage = { ...real, sessions: { ...real.sessions, findRefreshState: fail, ...(real.sessions.findAndRotate ? { findAndRotate: fail } : {}) } };
     const broken = await startTestApp({ NODE_ENV: 'production' }, { storage: failing });
     try {
       const { refreshToken } = await signup(broken.url);

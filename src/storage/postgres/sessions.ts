@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type pg from 'pg';
-import { PRUNE_BATCH_ROWS, yieldToRequests, type SessionRepository, type ViewerState } from '../sessions';
+import { PRUNE_BATCH_ROWS, yieldToRequests, type RefreshState, type SessionRepository, type ViewerState } from '../sessions';
 import { createViewerStateCache, type ViewerStateChanges } from '../viewer-state-cache';
 import { inTransaction, notifyViewerStateChanged, retryingStatement, writeAudit, type PgDb } from './database';
 import { translatingErrors } from './errors';
@@ -37,6 +37,93 @@ WITH marked AS (
   SELECT $10, $1::timestamptz, $11, $12, $13, $14, $15, $16, $17::json FROM marked
 )
 SELECT count(*)::int AS rotated FROM marked`;
+
+/**
+ * findRefreshState and ROTATE_SQL in one statement: one round trip where a refresh took two.
+ * `state` is read once, in the statement's snapshot, and returned as it was; the conditional
+ * UPDATE rotates only if the token is current, its session live and its user enabled in that
+ * state, and the caller's conditions hold ($5, $6). Every WITH clause sees the same snapshot,
+ * so what is returned is what was decided on. A concurrent rotation is met as in ROTATE_SQL:
+ * the UPDATE waits for the row lock, re-checks `rotated_at IS NULL` against the committed row,
+ * matches nothing, and the statement answers the state before it with `rotated` 0.
+ */
+const FIND_AND_ROTATE_SQL = `
+WITH state AS (
+  SELECT t.id AS token_id, t.created_at AS token_created_at, t.expires_at AS token_expires_at,
+         t.rotated_at, t.rotation_nonce, t.replaced_by,
+         s.id AS session_id, s.csrf_token_hash, s.revoked_at, s.expires_at AS session_expires_at,
+         s.max_expires_at, s.scopes, s.client_id,
+         u.id AS user_id, u.email, u.display_name, u.role, u.disabled_at, u.email_verified_at,
+         u.created_at AS user_created_at
+    FROM refresh_tokens t
+    JOIN sessions s ON s.id = t.session_id
+    JOIN users u ON u.id = s.user_id
+   WHERE t.token_hash = $1
+), marked AS (
+  UPDATE refresh_tokens AS t
+     SET rotated_at = $2::timestamptz, rotation_nonce = $3, replaced_by = $4
+    FROM state
+   WHERE t.id = state.token_id AND t.rotated_at IS NULL
+     AND state.revoked_at IS NULL AND state.disabled_at IS NULL
+     AND $2::timestamptz < state.token_expires_at
+     AND $2::timestamptz < state.session_expires_at
+     AND $2::timestamptz < state.max_expires_at
+     AND ($5::text IS NULL OR state.user_id = $5::text)
+     AND (NOT $6::boolean OR state.email_verified_at IS NOT NULL)
+  RETURNING state.session_id, state.user_id, LEAST($7::timestamptz, state.max_expires_at) AS expires_at
+), successor AS (
+  INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at)
+  SELECT $4, session_id, $8, $2::timestamptz, expires_at FROM marked
+), touched AS (
+  UPDATE sessions SET last_used_at = $2::timestamptz, expires_at = marked.expires_at
+    FROM marked
+   WHERE sessions.id = marked.session_id
+), audited AS (
+  INSERT INTO audit_events (id, at, type, user_id, actor_id, session_id, ip, user_agent, detail)
+  SELECT $9, $2::timestamptz, $10, user_id, user_id, session_id, $11, $12, NULL FROM marked
+)
+SELECT state.*, (SELECT count(*) FROM marked)::int AS rotated FROM state`;
+
+interface FindAndRotateRow {
+  token_id: string;
+  token_created_at: Date;
+  token_expires_at: Date;
+  rotated_at: Date | null;
+  rotation_nonce: string | null;
+  replaced_by: string | null;
+  session_id: string;
+  csrf_token_hash: string | null;
+  revoked_at: Date | null;
+  session_expires_at: Date;
+  max_expires_at: Date;
+  scopes: RefreshState['session']['scopes'];
+  client_id: string | null;
+  user_id: string;
+  email: string;
+  display_name: string;
+  role: RefreshState['user']['role'];
+  disabled_at: Date | null;
+  email_verified_at: Date | null;
+  user_created_at: Date;
+  rotated: number;
+}
+
+/** A row of FIND_AND_ROTATE_SQL as findRefreshState's drizzle query maps it (the adapter test compares the two). */
+function refreshStateOf(row: FindAndRotateRow): RefreshState {
+  return {
+    token: { id: row.token_id, createdAt: row.token_created_at, expiresAt: row.token_expires_at, rotatedAt: row.rotated_at, rotationNonce: row.rotation_nonce, replacedBy: row.replaced_by },
+    session: {
+      id: row.session_id,
+      csrfTokenHash: row.csrf_token_hash,
+      revokedAt: row.revoked_at,
+      expiresAt: row.session_expires_at,
+      maxExpiresAt: row.max_expires_at,
+      scopes: row.scopes,
+      clientId: row.client_id,
+    },
+    user: { id: row.user_id, email: row.email, displayName: row.display_name, role: row.role, disabledAt: row.disabled_at, emailVerifiedAt: row.email_verified_at, createdAt: row.user_created_at },
+  };
+}
 
 export interface PostgresSessionRepositoryOptions {
   /** The LISTEN side: its version moves on every other instance's committed change (viewer-state-listener.ts). */
@@ -149,6 +236,29 @@ export function createPostgresSessionRepository(
         ],
       }));
       return result.rows[0]?.rotated === 1;
+    },
+    async findAndRotate(tokenHash, plan) {
+      // Retried as rotate is: an aborted statement wrote nothing.
+      const result = await retryingStatement(() => pool.query<FindAndRotateRow>({
+        name: 'kc_find_and_rotate',
+        text: FIND_AND_ROTATE_SQL,
+        values: [
+          tokenHash,
+          plan.at.toISOString(),
+          plan.nonce,
+          plan.successor.id,
+          plan.onlyIf.userId,
+          plan.onlyIf.emailVerified,
+          plan.successor.uncappedExpiresAt.toISOString(),
+          plan.successor.tokenHash,
+          timeOrderedId(plan.at.getTime()),
+          plan.audit.type,
+          plan.audit.ip ?? null,
+          plan.audit.userAgent ?? null,
+        ],
+      }));
+      const row = result.rows[0];
+      return row ? { state: refreshStateOf(row), rotated: row.rotated === 1 } : { state: undefined, rotated: false };
     },
     async revoke(sessionId, reason, at, audit) {
       return inTransaction(db, async (tx) => {

@@ -5,7 +5,7 @@ import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../api-
 import { invalidatingWrites } from '../invalidation';
 import { ONE_TIME_TOKEN_READS, ONE_TIME_TOKEN_WRITES_KEEPING_VIEWER_STATES } from '../one-time-tokens';
 import { createPostgresOneTimeTokenRepository } from './one-time-tokens';
-import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
+import { SESSION_OPTIONAL_METHODS, SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateChanges } from '../viewer-state-cache';
@@ -166,7 +166,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
           options.onViewerStateRead?.();
         },
       }),
-      { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
+      { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES, optional: SESSION_OPTIONAL_METHODS },
       changes,
     ),
     apiTokens: invalidatingWrites(

@@ -4,7 +4,7 @@ import type { DeviceAuthorizationRepository } from '../device-authorizations';
 import type { SigningKeyRepository } from '../signing-keys';
 import { API_TOKEN_READS, API_TOKEN_WRITES_KEEPING_VIEWER_STATES, isLiveApiTokenState, type ApiTokenViewerState } from '../api-tokens';
 import { invalidatingWrites } from '../invalidation';
-import { SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
+import { SESSION_OPTIONAL_METHODS, SESSION_READS, SESSION_WRITES_KEEPING_VIEWER_STATES } from '../sessions';
 import type { Storage, StorageOptions } from '../storage';
 import { USER_READS, USER_WRITES_KEEPING_VIEWER_STATES } from '../users';
 import { createViewerStateCache, createViewerStateChanges } from '../viewer-state-cache';
@@ -92,7 +92,7 @@ export async function openSqliteStorage(databasePath: string, options: SqliteSto
       ),
       sessions: invalidatingWrites(
         gatedWrites(createSessionRepository(handle.db, readViewerState), SESSION_READS, gate),
-        { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES },
+        { reads: SESSION_READS, keepingViewerStates: SESSION_WRITES_KEEPING_VIEWER_STATES, optional: SESSION_OPTIONAL_METHODS },
         changes,
       ),
       apiTokens: invalidatingWrites(
