@@ -301,21 +301,22 @@ export function createSessionService(options: SessionServiceOptions) {
       const hash = hashRefreshToken(presented);
       // One round trip instead of two where storage offers it (PostgreSQL). Not for cookie
       // mode: the CSRF check stays here, constant-time, before anything is written.
-      const findAndRotate = csrf.required ? undefined : sessions.findAndRotate?.bind(sessions);
+      const fused = !csrf.required && sessions.findAndRotate !== undefined;
       for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
         const nonce = newRotationNonce();
         const successor = deriveSuccessor(options.refreshDerivationKey, presented, nonce);
         const successorId = timeOrderedId(clock.now());
+        const successorHash = hashRefreshToken(successor);
         let state: RefreshState | undefined;
         let now: number;
         /** true: storage rotated already; false: storage tried and lost a race; null: not tried (the general path). */
         let rotatedAlready: boolean | null = null;
-        if (findAndRotate && attempt === 0) {
+        if (fused && attempt === 0) {
           now = clock.now();
-          ({ state, rotated: rotatedAlready } = await findAndRotate(hash, {
+          ({ state, rotated: rotatedAlready } = await sessions.findAndRotate!(hash, {
             at: new Date(now),
             nonce,
-            successor: { id: successorId, tokenHash: hashRefreshToken(successor), uncappedExpiresAt: new Date(now + options.refreshTokenTtlMs) },
+            successor: { id: successorId, tokenHash: successorHash, uncappedExpiresAt: new Date(now + options.refreshTokenTtlMs) },
             onlyIf: { userId: bearerUserId, emailVerified: options.requireEmailVerification === true },
             audit: { type: AuditEventType.TOKEN_REFRESHED, ip: origin.ip, userAgent: origin.userAgent },
           }));
@@ -342,7 +343,7 @@ export function createSessionService(options: SessionServiceOptions) {
             tokenId: state!.token.id,
             at: new Date(now),
             nonce,
-            successor: { id: successorId, tokenHash: hashRefreshToken(successor), createdAt: new Date(now), expiresAt },
+            successor: { id: successorId, tokenHash: successorHash, createdAt: new Date(now), expiresAt },
             sessionId: session.id,
             sessionExpiresAt: expiresAt,
             audit: { type: AuditEventType.TOKEN_REFRESHED, userId: user.id, actorId: user.id, sessionId: session.id, ...origin },

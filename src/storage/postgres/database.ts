@@ -52,12 +52,17 @@ export async function retryingStatement<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Tells every instance's viewer-state cache that something it may hold changed. Sent inside the
- * writing transaction, so PostgreSQL delivers it only if, and once, that transaction commits.
+ * Notifies every instance listening on `channel` (viewer-state-listener.ts). The sender's
+ * application_name leads the payload, so the sending instance's listener skips its own. Inside
+ * a transaction, PostgreSQL delivers it only if, and once, that transaction commits.
  */
-export async function notifyViewerStateChanged(tx: PgWriter, subject: string): Promise<void> {
-  // The sender's application_name leads the payload, so the sending instance can skip its own.
-  await tx.execute(sql`SELECT pg_notify(${VIEWER_STATE_CHANNEL}, current_setting('application_name') || ' ' || ${subject})`);
+export async function notifyInstances(writer: PgWriter, channel: string, payload: string): Promise<void> {
+  await writer.execute(sql`SELECT pg_notify(${channel}, current_setting('application_name') || ' ' || ${payload})`);
+}
+
+/** Tells every instance's viewer-state cache that something it may hold changed; sent inside the writing transaction. */
+export function notifyViewerStateChanged(tx: PgWriter, subject: string): Promise<void> {
+  return notifyInstances(tx, VIEWER_STATE_CHANNEL, subject);
 }
 
 

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { LimiterStore } from '../rate-limits';
 import type { BlockBoard } from '../limit-block-board';
+import { notifyInstances, type PgDb } from './database';
 import { toStorageError } from './errors';
 
 /** The channel on which failure limiters announce blocks to every instance (limit-block-board.ts). */
@@ -23,7 +24,7 @@ const types = {
  * updates it with one INSERT ... ON CONFLICT DO UPDATE: atomic across instances. Like the SQLite
  * store, windows run on Date.now(), which the library reads itself.
  */
-export function createPostgresLimiterStore(pool: pg.Pool, blockBoard?: BlockBoard): LimiterStore {
+export function createPostgresLimiterStore(pool: pg.Pool, blockBoard: BlockBoard): LimiterStore {
   // What the library calls: pool.query, with pg's errors translated (no SQL reaches a caller)
   // and bigint read as a number.
   const client = {
@@ -34,7 +35,7 @@ export function createPostgresLimiterStore(pool: pg.Pool, blockBoard?: BlockBoar
     },
   };
   return {
-    ...(blockBoard ? { blockBoard } : {}),
+    blockBoard,
     counter(spec) {
       return new RateLimiterPostgres({
         storeClient: client,
@@ -59,14 +60,11 @@ export function createPostgresLimiterStore(pool: pg.Pool, blockBoard?: BlockBoar
   };
 }
 
-/**
- * Sends an announcement of the block board on LIMIT_BLOCK_CHANNEL, led by this instance's
- * application_name, so that its own listener skips it (the board already knows).
- */
-export function publishLimitBlock(pool: pg.Pool): (payload: string) => Promise<void> {
+/** Sends the block board's announcements to the other instances (this one's board already knows). */
+export function publishLimitBlock(db: PgDb): (payload: string) => Promise<void> {
   return async (payload) => {
     try {
-      await pool.query("SELECT pg_notify($1, current_setting('application_name') || ' ' || $2)", [LIMIT_BLOCK_CHANNEL, payload]);
+      await notifyInstances(db, LIMIT_BLOCK_CHANNEL, payload);
     } catch (error) {
       throw toStorageError(error);
     }

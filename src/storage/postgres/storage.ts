@@ -136,7 +136,8 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   }
   // Failure limiters learn of blocks from announcements on the same LISTEN connection, and read
   // the table only for keys not read clear in the subscription in force (fail closed).
-  const blockBoard = createBlockBoard({ subscription: () => listener.subscription(), publish: publishLimitBlock(pool) });
+  const db = drizzleOn(pool);
+  const blockBoard = createBlockBoard({ subscription: () => listener.subscription(), publish: publishLimitBlock(db) });
   const listener = startViewerStateListener({
     client: { ...connection, connectionString: listenUrl ?? options.url, application_name: `${applicationName}:listen` },
     ...listenerOptions,
@@ -146,7 +147,6 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   });
   await listener.firstAttempt;
 
-  const db = drizzleOn(pool);
   // One version for both repositories: a write through either invalidates the session check's cache.
   const changes = createViewerStateChanges();
   let viewerStateReads = 0;
